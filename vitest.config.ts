@@ -1,13 +1,44 @@
 import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
 
 export default defineConfig({
   test: {
+    reporters: process.env.CI ? ["default", "json"] : ["default"],
+    outputFile: { json: "vt.json" },
     projects: [
       {
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: "./functions/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-token", SINK_URL: inject("sinkUrl") } },
+          })),
+        ],
         test: {
-          name: "unit",
-          include: ["test/unit/**/*.test.ts"],
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["test/workers/global-sink.ts"],
+          testTimeout: 30_000,
+          expect: { poll: { timeout: 15_000, interval: 50 } },
+        },
+      },
+      {
+        // The cloudevents SDK requires uuid's CommonJS build under Node too.
+        resolve: { alias: { uuid: require.resolve("uuid") } },
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["test/support/global-platform.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          expect: { poll: { timeout: 15_000, interval: 50 } },
         },
       },
     ],

@@ -9,3 +9,58 @@ export interface FieldError {
   field: string;
   message: string;
 }
+
+const REASONS: Record<number, string> = {
+  400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+  409: "AlreadyExists", 413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid",
+  429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+};
+
+/**
+ * The one error type of Eddy's HTTP surface. Anything thrown as an ApiError reaches the client
+ * with its status and a message that names the cause and the fix; the control plane renders it as a
+ * Kubernetes `Status`, the ingress as plain text.
+ *
+ * @example
+ * throw new ApiError(404, 'brokers "default" not found in namespace "demo"; create it first');
+ * throw ApiError.invalid("Trigger", "t1", [{ field: "spec.broker", message: "is required" }]);
+ */
+export class ApiError extends Error {
+  readonly reason: string;
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly causes: FieldError[] = [],
+    readonly details: { name?: string; group?: string; kind?: string } = {},
+    readonly headers: Record<string, string> = {},
+    reason?: string,
+  ) {
+    super(message);
+    this.reason = reason ?? REASONS[status] ?? "Unknown";
+  }
+
+  static invalid(kind: string, name: string | undefined, causes: FieldError[], group?: string): ApiError {
+    const list = causes.map((c) => `${c.field}: ${c.message}`).join("; ");
+    return new ApiError(422, `${kind} "${name ?? ""}" is invalid: ${list}`, causes, {
+      ...(name ? { name } : {}), kind, ...(group ? { group } : {}),
+    });
+  }
+
+  /** The Kubernetes `Status` object kubectl-style clients expect. */
+  toStatus(): Record<string, unknown> {
+    const details: Record<string, unknown> = { ...this.details };
+    if (this.causes.length) {
+      details.causes = this.causes.map((c) => ({ reason: "FieldValueInvalid", message: c.message, field: c.field }));
+    }
+    return {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: this.message,
+      reason: this.reason,
+      ...(Object.keys(details).length ? { details } : {}),
+      code: this.status,
+    };
+  }
+}

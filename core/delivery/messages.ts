@@ -1,0 +1,50 @@
+import type { CloudEvent } from "../cloudevents/event.js";
+
+/**
+ * Which leg of a route a delivery is on: the subscriber call, the reply forwarded to a route's
+ * `reply` destination (Subscriptions), or the dead-letter sink after retries ran out.
+ */
+export type Hop = "subscriber" | "reply" | "dls";
+
+/** The Durable Object that owns a delivery's durable record and must hear its outcome. */
+export interface OwnerRef {
+  binding: "BROKER";
+  name: string;
+}
+
+/**
+ * A queue message asking a consumer to make one delivery attempt. It is transport only: the
+ * durable record lives in the owner's storage and is re-sent if this message is lost.
+ */
+export interface DeliveryMessage {
+  owner: OwnerRef;
+  id: number;
+  /** Dispatch generation: outcomes of superseded dispatches are ignored when they failed. */
+  gen: number;
+  hop: Hop;
+  /** 1-based number of this attempt on this hop. */
+  attempt: number;
+  url: string;
+  internal: boolean;
+  format: "binary" | "json";
+  timeoutMs: number;
+  namespace: string;
+  /** The event to send; absent when too large for a queue message (the consumer loads it). */
+  event?: CloudEvent;
+}
+
+/** What one attempt came to, reported back to the owner. */
+export interface DeliveryOutcome {
+  id: number;
+  gen: number;
+  ok: boolean;
+  /** HTTP status of the answer; undefined when no answer came (network error, timeout). */
+  status?: number;
+  retryAfterMs?: number;
+  /** Up to 768 bytes explaining the failure: the response body, or Eddy's own description. */
+  errorData?: Uint8Array;
+  /** Short human description of the failure, for logs. */
+  error?: string;
+  /** The reply event of a subscriber that answered with one. */
+  reply?: CloudEvent;
+}

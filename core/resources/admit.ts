@@ -1,0 +1,87 @@
+import { ApiError } from "../errors.js";
+import { apiVersionOf, type AdmissionContext, type KindDef } from "./kind.js";
+import type { Manifest, Resource } from "./types.js";
+import { isObject, validateName } from "./validate.js";
+
+export interface AdmitInput {
+  body: unknown;
+  kind: KindDef;
+  ctx: AdmissionContext;
+  /** The name from the URL (PUT); undefined on POST. */
+  name?: string;
+  old?: Resource;
+  now: string;
+  uid: string;
+  resourceVersion: string;
+  /** A random suffix for `metadata.generateName`. */
+  suffix: string;
+}
+
+/**
+ * Turns a submitted manifest into the object to store: checks that it belongs at this URL, applies
+ * Knative's defaults, validates (422 naming every bad field) and fills the server-owned metadata.
+ * `generation` moves only when the spec changes, as in Kubernetes.
+ *
+ * @example
+ * const obj = admit({ body, kind: BrokerKind, ctx, now, uid: crypto.randomUUID(), resourceVersion: "7", suffix: "x1b2c" });
+ */
+export function admit(input: AdmitInput): Resource {
+  const { body, kind, ctx, old } = input;
+  const apiVersion = apiVersionOf(kind);
+  if (!isObject(body)) throw new ApiError(400, `the body must be a ${kind.kind} object in JSON or YAML`);
+  const obj = structuredClone(body) as Manifest;
+  if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+    throw new ApiError(400, `apiVersion "${String(obj.apiVersion)}" does not match this URL, which serves ${apiVersion}`);
+  }
+  if (obj.kind !== undefined && obj.kind !== kind.kind) {
+    throw new ApiError(400, `kind "${String(obj.kind)}" does not match this URL, which serves ${kind.kind}`);
+  }
+  if (obj.metadata !== undefined && !isObject(obj.metadata)) throw new ApiError(400, "metadata must be an object");
+  const meta = (obj.metadata ??= {});
+  if (meta.namespace !== undefined && meta.namespace !== ctx.namespace) {
+    throw new ApiError(400, `metadata.namespace "${String(meta.namespace)}" does not match the namespace in the URL ("${ctx.namespace}")`);
+  }
+  if (input.name !== undefined) {
+    if (meta.name !== undefined && meta.name !== input.name) {
+      throw new ApiError(400, `metadata.name "${String(meta.name)}" does not match the name in the URL ("${input.name}")`);
+    }
+    meta.name = input.name;
+  } else if (meta.name === undefined && typeof meta.generateName === "string") {
+    meta.name = `${meta.generateName}${input.suffix}`;
+  }
+  const nameErrs = validateName(meta.name, "metadata.name");
+  if (nameErrs.length) throw ApiError.invalid(kind.kind, typeof meta.name === "string" ? meta.name : undefined, nameErrs, kind.group);
+  for (const f of ["labels", "annotations"] as const) {
+    const m = meta[f];
+    if (m !== undefined && (!isObject(m) || Object.values(m).some((v) => typeof v !== "string"))) {
+      throw ApiError.invalid(kind.kind, meta.name as string, [{ field: `metadata.${f}`, message: "must map strings to strings" }], kind.group);
+    }
+  }
+  if (obj.spec !== undefined && !isObject(obj.spec)) {
+    throw ApiError.invalid(kind.kind, meta.name as string, [{ field: "spec", message: "must be an object" }], kind.group);
+  }
+
+  kind.defaults(obj, ctx);
+  const errs = kind.validate(obj, old, ctx);
+  if (errs.length) throw ApiError.invalid(kind.kind, meta.name as string, errs, kind.group);
+
+  const name = meta.name as string;
+  const specChanged = !old || JSON.stringify(old.spec ?? {}) !== JSON.stringify(obj.spec ?? {});
+  const resource: Resource = {
+    apiVersion,
+    kind: kind.kind,
+    metadata: {
+      name,
+      namespace: ctx.namespace,
+      uid: old?.metadata.uid ?? input.uid,
+      generation: old ? old.metadata.generation + (specChanged ? 1 : 0) : 1,
+      resourceVersion: input.resourceVersion,
+      creationTimestamp: old?.metadata.creationTimestamp ?? input.now,
+      ...(meta.labels && Object.keys(meta.labels).length ? { labels: meta.labels as Record<string, string> } : {}),
+      ...(meta.annotations && Object.keys(meta.annotations).length ? { annotations: meta.annotations as Record<string, string> } : {}),
+    },
+    spec: obj.spec ?? {},
+  };
+  if (old?.status) resource.status = old.status;
+  return resource;
+}

@@ -1,0 +1,48 @@
+import type { FieldError } from "../errors.js";
+import type { RefTargets } from "./validate.js";
+import type { Destination, Manifest, Resource, Status } from "./types.js";
+import type { DispatcherPlan, PlanKey, Target } from "./plan.js";
+
+/** What admission (defaulting and validation) of one object may look at. */
+export interface AdmissionContext {
+  namespace: string;
+  refs: RefTargets;
+}
+
+/** What reconciling one object may look at and produce. */
+export interface ReconcileContext {
+  namespace: string;
+  /** Public base URL of this deployment, e.g. `https://eddy.example.workers.dev`. */
+  baseUrl: string;
+  now: string;
+  find(apiVersion: string, kind: string, name: string): Resource | undefined;
+  /** The ingress URL of an addressable resource of this system. */
+  addressOf(r: Resource): string | undefined;
+  /** A Destination to a concrete target, or the reason it cannot be resolved yet. */
+  resolve(dest: Destination | undefined): { target?: Target; error?: string };
+  /** The plan a data-plane object will receive; created by its owner, extended by its routes. */
+  plan(key: PlanKey): DispatcherPlan | undefined;
+  setPlan(key: PlanKey, plan: DispatcherPlan): void;
+}
+
+/**
+ * One resource kind served by the control-plane API: its place in the URL space, how it is
+ * defaulted and validated at admission, and how its status is computed.
+ */
+export interface KindDef {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  /** Reconcile order: lower first (owners before the routes that attach to them). */
+  order: number;
+  /** The ingress path for addressable kinds. */
+  addressPath?(namespace: string, name: string): string;
+  defaults(obj: Manifest, ctx: AdmissionContext): void;
+  validate(obj: Manifest, old: Resource | undefined, ctx: AdmissionContext): FieldError[];
+  reconcile(obj: Resource, ctx: ReconcileContext): Status;
+}
+
+export function apiVersionOf(k: Pick<KindDef, "group" | "version">): string {
+  return k.group ? `${k.group}/${k.version}` : k.version;
+}

@@ -1,0 +1,50 @@
+import type { DeliveryPolicy } from "../delivery/policy.js";
+import type { TriggerFilterSpec } from "../filters/index.js";
+
+/** Where a delivery goes. `internal` targets are this system's own addressables, reached in-process. */
+export interface Target {
+  url: string;
+  internal?: boolean;
+}
+
+/**
+ * One delivery route of a data-plane object: a Trigger of a Broker or a Subscription of a Channel.
+ * Each route has its own retry state for every event it takes.
+ */
+export interface RoutePlan {
+  /** uid of the Trigger or Subscription, stable across updates. */
+  uid: string;
+  kind: string;
+  name: string;
+  filter?: TriggerFilterSpec;
+  subscriber: Target;
+  /** Where a subscriber's reply goes (Subscriptions); absent on Brokers, whose replies re-enter the Broker. */
+  reply?: Target;
+  deadLetter?: Target;
+  policy: DeliveryPolicy;
+}
+
+/**
+ * What the control plane tells a data-plane Durable Object (a Broker, later a Channel): its
+ * identity and its current routes. Sent whenever the reconciled result changes.
+ */
+export interface DispatcherPlan {
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  generation: number;
+  routes: RoutePlan[];
+  /** Per-owner options, e.g. the ingress size limit. */
+  options?: Record<string, unknown>;
+}
+
+/** Names the Durable Object that runs a plan: its binding and the name it is addressed by. */
+export interface PlanKey {
+  binding: "BROKER";
+  name: string;
+}
+
+export function planKeyString(k: PlanKey): string {
+  return `${k.binding}:${k.name}`;
+}

@@ -1,0 +1,78 @@
+import { apiVersionOf } from "./kind.js";
+import type { ReconcileContext } from "./kind.js";
+import { KINDS, kindOf } from "./registry.js";
+import type { DispatcherPlan } from "./plan.js";
+import { planKeyString } from "./plan.js";
+import type { Destination, Resource } from "./types.js";
+
+export interface ReconcileResult {
+  /** Resources whose status changed, with the new status set. */
+  changed: Resource[];
+  /** Every data-plane plan of the namespace, by `planKeyString`. */
+  plans: Map<string, DispatcherPlan>;
+}
+
+/**
+ * Recomputes the status of every resource in a namespace and the plans of its data-plane objects.
+ * Pure and whole-namespace on purpose: a write to one object (a Broker appearing) can change the
+ * readiness of others (its Triggers), and recomputing everything is cheap next to a network hop.
+ *
+ * @example
+ * const { changed, plans } = reconcileNamespace(all, "default", "https://eddy.example", new Date().toISOString());
+ */
+export function reconcileNamespace(resources: Resource[], namespace: string, baseUrl: string, now: string): ReconcileResult {
+  const index = new Map<string, Resource>();
+  for (const r of resources) index.set(`${r.apiVersion}/${r.kind}/${r.metadata.name}`, r);
+  const plans = new Map<string, DispatcherPlan>();
+
+  const addressOf = (r: Resource): string | undefined => {
+    const k = kindOf(r.apiVersion, r.kind);
+    return k?.addressPath ? baseUrl + k.addressPath(namespace, r.metadata.name) : undefined;
+  };
+
+  const ctx: ReconcileContext = {
+    namespace,
+    baseUrl,
+    now,
+    find: (apiVersion, kind, name) => index.get(`${apiVersion}/${kind}/${name}`),
+    addressOf,
+    resolve(dest: Destination | undefined) {
+      if (!dest) return { error: "no destination given" };
+      if (!dest.ref) return dest.uri ? { target: { url: dest.uri } } : { error: "destination has neither uri nor ref" };
+      const { apiVersion, kind, name } = dest.ref;
+      const target = index.get(`${apiVersion}/${kind}/${name}`);
+      if (!target) return { error: `${kind} "${name}" does not exist` };
+      const ready = target.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      const url = addressOf(target);
+      if (!url || !ready) return { error: `${kind} "${name}" is not ready` };
+      return { target: { url: dest.uri ? new URL(dest.uri, url).toString() : url, internal: true } };
+    },
+    plan: (key) => plans.get(planKeyString(key)),
+    setPlan: (key, plan) => void plans.set(planKeyString(key), plan),
+  };
+
+  // Objects of one kind can refer to each other (a Broker dead-lettering into another Broker), so
+  // repeat until nothing moves; a handful of passes settles any chain a namespace really has.
+  const changed = new Set<Resource>();
+  const ordered = [...resources].sort(
+    (a, b) => (kindOf(a.apiVersion, a.kind)?.order ?? 99) - (kindOf(b.apiVersion, b.kind)?.order ?? 99),
+  );
+  for (let pass = 0; pass < 5; pass++) {
+    plans.clear();
+    let moved = false;
+    for (const r of ordered) {
+      const k = kindOf(r.apiVersion, r.kind);
+      if (!k) continue;
+      const status = k.reconcile(r, ctx);
+      if (JSON.stringify(status) !== JSON.stringify(r.status ?? null)) {
+        r.status = status;
+        changed.add(r);
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return { changed: [...changed], plans };
+}
+
+export { KINDS, apiVersionOf };

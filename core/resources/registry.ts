@@ -1,0 +1,26 @@
+import { apiVersionOf, type KindDef } from "./kind.js";
+import type { RefTargets } from "./validate.js";
+import { BrokerKind } from "./kinds/broker.js";
+import { TriggerKind } from "./kinds/trigger.js";
+
+/** Every kind the control plane serves, in reconcile order. */
+export const KINDS: readonly KindDef[] = [BrokerKind, TriggerKind].sort((a, b) => a.order - b.order);
+
+const byPath = new Map(KINDS.map((k) => [`${k.group}/${k.version}/${k.plural}`, k]));
+const byApiKind = new Map(KINDS.map((k) => [`${apiVersionOf(k)}/${k.kind}`, k]));
+
+/** The kind served at `/apis/{group}/{version}/namespaces/{ns}/{plural}`. */
+export function kindByPath(group: string, version: string, plural: string): KindDef | undefined {
+  return byPath.get(`${group}/${version}/${plural}`);
+}
+
+export function kindOf(apiVersion: string, kind: string): KindDef | undefined {
+  return byApiKind.get(`${apiVersion}/${kind}`);
+}
+
+/** Kinds a Destination `ref` may point at: this system's addressables. */
+export const ADDRESSABLES: RefTargets = {
+  has: (key) => byApiKind.get(key)?.addressPath !== undefined,
+  describe: () =>
+    KINDS.filter((k) => k.addressPath).map((k) => `${k.kind} (${apiVersionOf(k)})`).join(", "),
+};

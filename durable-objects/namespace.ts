@@ -1,0 +1,211 @@
+import { DurableObject } from "cloudflare:workers";
+import { ApiError } from "../core/errors.js";
+import { admit } from "../core/resources/admit.js";
+import { apiVersionOf, type KindDef } from "../core/resources/kind.js";
+import type { DispatcherPlan } from "../core/resources/plan.js";
+import { reconcileNamespace } from "../core/resources/reconcile.js";
+import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
+import type { Resource } from "../core/resources/types.js";
+import { log } from "../core/log.js";
+import type { Env } from "../functions/env.js";
+import { Sql } from "./sql.js";
+
+/** Identifies a kind in the URL space: `/apis/{group}/{version}/namespaces/{ns}/{plural}`. */
+export interface KindPath {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+export interface ApiFailure {
+  status: number;
+  message: string;
+  reason: string;
+  causes: { field: string; message: string }[];
+  details: { name?: string; group?: string; kind?: string };
+}
+
+/** RPC results: errors travel as data because custom error classes do not cross the RPC boundary. */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiFailure };
+
+const SCHEMA = [
+  "CREATE TABLE resources (key TEXT PRIMARY KEY, body TEXT NOT NULL)",
+  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  "CREATE TABLE pushed (key TEXT PRIMARY KEY, hash TEXT NOT NULL)",
+];
+
+function keyOf(apiVersion: string, kind: string, name: string): string {
+  return `${apiVersion}/${kind}/${name}`;
+}
+
+/**
+ * The control plane of one namespace: it stores its resources, reconciles their status after every
+ * write (whole namespace, so a Broker appearing makes its waiting Triggers ready), and hands each
+ * data-plane Durable Object its plan. A plan that fails to arrive is sent again from the alarm.
+ */
+export class Namespace extends DurableObject<Env> {
+  private readonly db: Sql;
+  private readonly objects = new Map<string, Resource>();
+  private rv: number;
+  private sync: Promise<void> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = new Sql(ctx.storage.sql);
+    this.db.migrate([SCHEMA]);
+    for (const r of this.db.all<{ key: string; body: string }>("SELECT key, body FROM resources")) {
+      this.objects.set(r.key, JSON.parse(r.body) as Resource);
+    }
+    this.rv = Number(this.meta("resourceVersion") ?? "0");
+  }
+
+  async create(ns: string, path: KindPath, body: unknown, baseUrl: string): Promise<ApiResult<Resource>> {
+    return this.guard(async () => {
+      const kind = this.kind(path);
+      const name = (body as { metadata?: { name?: unknown } })?.metadata?.name;
+      if (typeof name === "string" && this.objects.has(keyOf(apiVersionOf(kind), kind.kind, name))) {
+        throw new ApiError(409, `${kind.plural} "${name}" already exists in namespace "${ns}"; use PUT to replace it`, [], { name, kind: kind.plural, group: kind.group });
+      }
+      const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.nextRv(), suffix: randomSuffix() });
+      if (this.objects.has(keyOf(obj.apiVersion, obj.kind, obj.metadata.name))) {
+        throw new ApiError(409, `${kind.plural} "${obj.metadata.name}" already exists in namespace "${ns}"`, [], { name: obj.metadata.name, kind: kind.plural, group: kind.group });
+      }
+      return this.store(ns, obj, baseUrl);
+    });
+  }
+
+  async replace(ns: string, path: KindPath, name: string, body: unknown, baseUrl: string): Promise<ApiResult<{ object: Resource; created: boolean }>> {
+    return this.guard(async () => {
+      const kind = this.kind(path);
+      const old = this.objects.get(keyOf(apiVersionOf(kind), kind.kind, name));
+      const wantRv = (body as { metadata?: { resourceVersion?: unknown } })?.metadata?.resourceVersion;
+      if (old && wantRv !== undefined && wantRv !== "" && String(wantRv) !== old.metadata.resourceVersion) {
+        throw new ApiError(409, `${kind.plural} "${name}" was changed since resourceVersion ${String(wantRv)} (now ${old.metadata.resourceVersion}); read it again and retry`, [], { name, kind: kind.plural }, {}, "Conflict");
+      }
+      const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, name, ...(old ? { old } : {}), now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.nextRv(), suffix: randomSuffix() });
+      return { object: await this.store(ns, obj, baseUrl), created: !old };
+    });
+  }
+
+  async get(ns: string, path: KindPath, name: string): Promise<ApiResult<Resource>> {
+    return this.guard(async () => this.find(ns, this.kind(path), name));
+  }
+
+  async list(_ns: string, path: KindPath): Promise<ApiResult<{ items: Resource[]; resourceVersion: string }>> {
+    return this.guard(async () => {
+      const kind = this.kind(path);
+      const items = [...this.objects.values()]
+        .filter((r) => r.kind === kind.kind && r.apiVersion === apiVersionOf(kind))
+        .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+      return { items, resourceVersion: String(this.rv) };
+    });
+  }
+
+  async remove(ns: string, path: KindPath, name: string, baseUrl: string): Promise<ApiResult<Resource>> {
+    return this.guard(async () => {
+      const kind = this.kind(path);
+      const obj = this.find(ns, kind, name);
+      const key = keyOf(obj.apiVersion, obj.kind, name);
+      this.objects.delete(key);
+      this.db.run("DELETE FROM resources WHERE key = ?", key);
+      this.nextRv();
+      await this.reconcile(ns, baseUrl);
+      return obj;
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    const ns = this.meta("namespace");
+    const base = this.meta("baseUrl");
+    if (ns && base) await this.reconcile(ns, base);
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private kind(path: KindPath): KindDef {
+    const k = kindByPath(path.group, path.version, path.plural);
+    if (!k) throw new ApiError(404, `the server does not serve ${path.plural} in ${path.group}/${path.version}`);
+    return k;
+  }
+
+  private find(ns: string, kind: KindDef, name: string): Resource {
+    const obj = this.objects.get(keyOf(apiVersionOf(kind), kind.kind, name));
+    if (!obj) throw new ApiError(404, `${kind.plural} "${name}" not found in namespace "${ns}"`, [], { name, kind: kind.plural, group: kind.group });
+    return obj;
+  }
+
+  private async store(ns: string, obj: Resource, baseUrl: string): Promise<Resource> {
+    const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
+    this.objects.set(key, obj);
+    this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
+    await this.reconcile(ns, baseUrl);
+    return this.objects.get(key)!;
+  }
+
+  /** Recomputes statuses, saves the changed ones, and sends changed plans; one at a time. */
+  private reconcile(ns: string, baseUrl: string): Promise<void> {
+    const run = async () => {
+      this.setMeta("namespace", ns);
+      this.setMeta("baseUrl", baseUrl);
+      const { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString());
+      for (const r of changed) {
+        this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", keyOf(r.apiVersion, r.kind, r.metadata.name), JSON.stringify(r));
+      }
+      await this.push(plans);
+    };
+    this.sync = this.sync.then(run, run);
+    return this.sync;
+  }
+
+  private async push(plans: Map<string, DispatcherPlan>): Promise<void> {
+    const pushed = new Map(this.db.all<{ key: string; hash: string }>("SELECT key, hash FROM pushed").map((r) => [r.key, r.hash]));
+    const want = new Map<string, DispatcherPlan | null>(plans);
+    for (const key of pushed.keys()) if (!want.has(key)) want.set(key, null);
+    const version = this.rv;
+    let failed = false;
+    await Promise.all([...want].map(async ([key, plan]) => {
+      const hash = JSON.stringify(plan);
+      if (pushed.get(key) === hash) return;
+      try {
+        const name = key.slice(key.indexOf(":") + 1);
+        await this.env.BROKER.get(this.env.BROKER.idFromName(name)).configure(plan, version);
+        this.db.run("INSERT OR REPLACE INTO pushed (key, hash) VALUES (?, ?)", key, hash);
+      } catch (e) {
+        failed = true;
+        log.error("could not configure a data-plane object; retrying", { object: key, error: String(e) });
+      }
+    }));
+    if (failed) await this.ctx.storage.setAlarm(Date.now() + 1000);
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<ApiResult<T>> {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (e) {
+      if (e instanceof ApiError) {
+        return { ok: false, error: { status: e.status, message: e.message, reason: e.reason, causes: e.causes, details: e.details } };
+      }
+      throw e;
+    }
+  }
+
+  private nextRv(): string {
+    this.rv += 1;
+    this.setMeta("resourceVersion", String(this.rv));
+    return String(this.rv);
+  }
+
+  private meta(key: string): string | undefined {
+    return this.db.one<{ value: string }>("SELECT value FROM meta WHERE key = ?", key)?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+}
+
+function randomSuffix(): string {
+  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  return [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
+}

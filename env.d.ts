@@ -1,0 +1,5 @@
+// Lets `cloudflare:test` and `cloudflare:workers` see the Worker's bindings.
+type EddyEnv = import("./functions/env.js").Env;
+declare namespace Cloudflare {
+  interface Env extends EddyEnv {}
+}

@@ -1,0 +1,30 @@
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../../core/errors.js";
+import type { Env } from "../env.js";
+
+/**
+ * Requires `Authorization: Bearer <ADMIN_TOKEN>` on every control-plane call. The token is a
+ * wrangler secret in production and comes from `.dev.vars` locally (`npm start` writes one).
+ */
+export const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  const expected = c.env.ADMIN_TOKEN;
+  if (!expected) {
+    throw new ApiError(500, "the control plane has no ADMIN_TOKEN: set it with `wrangler secret put ADMIN_TOKEN` (or in .dev.vars locally)");
+  }
+  const header = c.req.header("authorization") ?? "";
+  const m = /^Bearer\s+(.+)$/i.exec(header);
+  if (!m) {
+    throw new ApiError(401, "missing bearer token: send `Authorization: Bearer <ADMIN_TOKEN>` (the token is in .dev.vars locally)", [], {}, { "WWW-Authenticate": 'Bearer realm="eddy"' });
+  }
+  if (!(await sameSecret(m[1]!.trim(), expected))) {
+    throw new ApiError(401, "wrong bearer token: use the ADMIN_TOKEN of this deployment", [], {}, { "WWW-Authenticate": 'Bearer realm="eddy", error="invalid_token"' });
+  }
+  await next();
+};
+
+/** Constant-time comparison of two secrets (hashing first so lengths do not leak either). */
+async function sameSecret(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [ha, hb] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
+  return crypto.subtle.timingSafeEqual(ha, hb);
+}

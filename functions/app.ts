@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { ApiError } from "../core/errors.js";
+import { log } from "../core/log.js";
+import { api } from "./api/routes.js";
+import type { Env } from "./env.js";
+import { brokerIngress } from "./ingress/broker.js";
+
+/**
+ * The Worker's HTTP surface: the control-plane API under `/apis`, and the ingress of every
+ * addressable. One error type (ApiError) maps to HTTP here: the API answers with a Kubernetes
+ * `Status`, ingresses with a plain-text message.
+ */
+export const app = new Hono<{ Bindings: Env }>();
+
+app.get("/healthz", (c) => c.text("ok"));
+app.route("/apis", api);
+app.route("/brokers", brokerIngress);
+
+app.notFound((c) => {
+  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural}, Brokers under /brokers/{ns}/{name}`;
+  return render(c.req.path, new ApiError(404, msg));
+});
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) return render(c.req.path, err);
+  log.error("unhandled error", { method: c.req.method, path: c.req.path, error: String(err), stack: (err as Error).stack });
+  return render(c.req.path, new ApiError(500, `internal error: ${(err as Error).message}`));
+});
+
+function render(path: string, err: ApiError): Response {
+  const headers = new Headers(err.headers);
+  if (path.startsWith("/apis")) {
+    headers.set("Content-Type", "application/json");
+    return new Response(JSON.stringify(err.toStatus()), { status: err.status, headers });
+  }
+  headers.set("Content-Type", "text/plain; charset=utf-8");
+  return new Response(err.message + "\n", { status: err.status, headers });
+}

@@ -1,0 +1,21 @@
+import type { Broker } from "../durable-objects/broker.js";
+import type { Namespace } from "../durable-objects/namespace.js";
+import type { DeliveryMessage } from "../core/delivery/messages.js";
+
+/**
+ * The Worker's bindings and settings (`wrangler.toml`; secrets via `wrangler secret put` or `.dev.vars`).
+ */
+export interface Env {
+  /** Bearer token for the control-plane API. */
+  ADMIN_TOKEN?: string;
+  /** Base of every `status.address.url`; defaults to the origin the API was called on. */
+  PUBLIC_URL?: string;
+  /** Largest accepted ingress request, in bytes (default 262144). */
+  MAX_EVENT_BYTES?: string;
+  /** Seconds past an attempt's timeout after which an unsettled delivery is sent again. */
+  LEASE_SLACK_SECONDS?: string;
+  NAMESPACE: DurableObjectNamespace<Namespace>;
+  BROKER: DurableObjectNamespace<Broker>;
+  DELIVERY_QUEUE: Queue<DeliveryMessage>;
+  DEAD_LETTER_QUEUE: Queue<DeliveryMessage>;
+}

@@ -1,0 +1,45 @@
+import type { Context } from "hono";
+import type { CloudEvent } from "../../core/cloudevents/event.js";
+import { parseMessage } from "../../core/cloudevents/http.js";
+import { ApiError } from "../../core/errors.js";
+import { maxEventBytes, readBody } from "../body.js";
+import type { Env } from "../env.js";
+
+const ALLOW = "POST, OPTIONS";
+
+/**
+ * Knative's sink contract for any addressable ingress: POST takes CloudEvents (binary,
+ * structured or batched), OPTIONS answers the CloudEvents webhook abuse-protection handshake,
+ * anything else is 405. `accept` must store the events durably before it resolves: the producer
+ * hears 202 only then.
+ *
+ * @example
+ * app.all("/brokers/:ns/:name", (c) => sink(c, (events) => publishToBroker(c, events)));
+ */
+export async function sink(c: Context<{ Bindings: Env }>, accept: (events: CloudEvent[]) => Promise<void>): Promise<Response> {
+  const method = c.req.method;
+  if (method === "OPTIONS") {
+    return new Response(null, {
+      status: 200,
+      headers: {
+        Allow: ALLOW,
+        "WebHook-Allowed-Origin": c.req.header("webhook-request-origin") ?? "*",
+        "WebHook-Allowed-Rate": "*",
+      },
+    });
+  }
+  if (method !== "POST") {
+    throw new ApiError(405, `${method} is not allowed here: send CloudEvents with POST`, [], {}, { Allow: ALLOW });
+  }
+  const body = await readBody(c.req.raw, maxEventBytes(c.env));
+  let events: CloudEvent[];
+  try {
+    events = parseMessage(c.req.raw.headers, body).events;
+  } catch (e) {
+    const err = e as { status?: number; message?: string };
+    if (typeof err.status === "number") throw new ApiError(err.status, err.message ?? "invalid CloudEvent");
+    throw e;
+  }
+  if (events.length > 0) await accept(events);
+  return new Response(null, { status: 202 });
+}

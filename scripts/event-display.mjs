@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm run event-display -- [--port 9090] [--status 202]`: a subscriber for trying Eddy out, like
+// Knative's event-display. Prints every CloudEvent it receives and answers with --status.
+import { createServer } from "node:http";
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+const port = Number(opt("port", "9090"));
+const status = Number(opt("status", "202"));
+
+createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const body = Buffer.concat(chunks).toString("utf8");
+    const lines = [`☁️  ${req.method} ${req.url} -> answering ${status}`];
+    const ct = req.headers["content-type"] ?? "";
+    if (ct.startsWith("application/cloudevents")) {
+      lines.push("  structured mode", `  ${body}`);
+    } else {
+      lines.push("  Context Attributes,");
+      for (const [k, v] of Object.entries(req.headers)) if (k.startsWith("ce-")) lines.push(`    ${k.slice(3)}: ${decodeURIComponent(String(v))}`);
+      lines.push(`  Data (${ct || "no content type"}),`, `    ${body}`);
+    }
+    for (const k of ["kn-namespace", "prefer"]) if (req.headers[k]) lines.push(`  header ${k}: ${req.headers[k]}`);
+    console.log(lines.join("\n") + "\n");
+    res.writeHead(status);
+    res.end();
+  });
+}).listen(port, "127.0.0.1", () => console.log(`event-display listening on http://127.0.0.1:${port}/ (answering ${status})`));

@@ -1,0 +1,100 @@
+// A real HTTP subscriber on 127.0.0.1 that records every request and answers as told.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+
+export interface Received {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  at: number;
+}
+
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Wait this long before answering (for timeout tests). */
+  delayMs?: number;
+}
+
+/** Decides the answer to the n-th request (1-based). */
+export type Responder = (req: Received, n: number) => Reply | Promise<Reply>;
+
+export interface Sink {
+  url: string;
+  received: Received[];
+  /** Resolves once at least `n` requests arrived; rejects after `timeoutMs`. */
+  waitFor(n: number, timeoutMs?: number): Promise<Received[]>;
+  /** Resolves when no new request arrived for `quietMs` (to check that nothing more comes). */
+  settle(quietMs?: number): Promise<Received[]>;
+  close(): Promise<void>;
+}
+
+export const accept: Responder = () => ({ status: 202 });
+
+/** Fails the first `n` requests with `status` (409 by default, as Knative's eventshub does), then accepts. */
+export function failFirst(n: number, status = 409, body?: string): Responder {
+  return (_req, i) => (i <= n ? { status, ...(body ? { body } : {}) } : { status: 202 });
+}
+
+function collect(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((res, rej) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => res(Buffer.concat(chunks)));
+    req.on("error", rej);
+  });
+}
+
+export async function startSink(respond: Responder = accept): Promise<Sink> {
+  const received: Received[] = [];
+  const waiters = new Set<() => void>();
+  const server: Server = createServer(async (req, res) => {
+    const body = await collect(req);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(", ") : String(v ?? "");
+    const r: Received = { method: req.method ?? "", path: req.url ?? "", headers, body, at: Date.now() };
+    received.push(r);
+    for (const w of waiters) w();
+    const reply = await respond(r, received.length);
+    if (reply.delayMs) await new Promise((ok) => setTimeout(ok, reply.delayMs));
+    res.writeHead(reply.status, reply.headers ?? {});
+    res.end(reply.body ?? "");
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    received,
+    waitFor(n, timeoutMs = 20_000) {
+      if (received.length >= n) return Promise.resolve(received);
+      return new Promise((ok, fail) => {
+        const check = () => {
+          if (received.length >= n) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            ok(received);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          fail(new Error(`sink got ${received.length} request(s), expected ${n} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+      });
+    },
+    async settle(quietMs = 1500) {
+      let last = -1;
+      while (last !== received.length) {
+        last = received.length;
+        await new Promise((ok) => setTimeout(ok, quietMs));
+      }
+      return received;
+    },
+    close: () => new Promise((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    }),
+  };
+}

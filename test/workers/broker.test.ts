@@ -1,0 +1,135 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Broker } from "../../durable-objects/broker.js";
+import { apply, brokerObj, decode, send, SINK, sinkLog, stats, triggerObj, uid, waitLog } from "./helpers.js";
+
+async function setup(spec: Record<string, unknown> = {}) {
+  const ns = uid("ns");
+  await apply(brokerObj(ns, "default", spec), "brokers");
+  return ns;
+}
+
+function brokerStub(ns: string, name = "default"): DurableObjectStub<Broker> {
+  return env.BROKER.get(env.BROKER.idFromName(`${ns}/${name}`));
+}
+
+describe("Broker Durable Object", () => {
+  it("stores the event and one delivery per matching Trigger before publish resolves", async () => {
+    const ns = await setup();
+    const k1 = uid();
+    const k2 = uid();
+    await apply(triggerObj(ns, "a", "default", `${SINK}/ok/${k1}`), "triggers");
+    await apply(triggerObj(ns, "b", "default", `${SINK}/ok/${k2}`, { filter: { attributes: { type: "other" } } }), "triggers");
+    await apply(triggerObj(ns, "c", "default", `${SINK}/ok/${k2}`, { filter: { attributes: { type: "t1" } } }), "triggers");
+    const counts = await runInDurableObject(brokerStub(ns), async (broker, state) => {
+      await broker.publish([{ attrs: { specversion: "1.0", id: "e1", source: "/s", type: "t1" }, data: new TextEncoder().encode("{}") }]);
+      const sql = state.storage.sql;
+      return {
+        events: sql.exec("SELECT COUNT(*) AS n FROM events").one().n,
+        deliveries: sql.exec("SELECT COUNT(*) AS n FROM deliveries").one().n,
+      };
+    });
+    expect(counts).toEqual({ events: 1, deliveries: 2 });
+    await waitLog(k1, 1);
+    await waitLog(k2, 1);
+  });
+
+  it("retries retriable answers with the Trigger's policy, then succeeds", async () => {
+    const ns = await setup();
+    const k = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/fail/2/409/${k}`, { delivery: { retry: 3 } }), "triggers");
+    expect((await send(ns, "default", { specversion: "1.0", id: "r1", source: "/s", type: "t" })).status).toBe(202);
+    const log = await waitLog(k, 3);
+    expect(log.every((r) => r.headers["ce-id"] === "r1")).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await sinkLog(k)).length).toBe(3);
+    expect((await stats(ns, "default")).counters).toMatchObject({ accepted: 1, retried: 2, delivered: 1 });
+  });
+
+  it("dead-letters with knativeerrordest, knativeerrorcode and knativeerrordata after a non-retriable answer", async () => {
+    const ns = await setup();
+    const k = uid();
+    const dls = uid();
+    const subscriber = `${SINK}/status/422/${k}`;
+    await apply(triggerObj(ns, "t", "default", subscriber, { delivery: { retry: 3, deadLetterSink: { uri: `${SINK}/ok/${dls}` } } }), "triggers");
+    await send(ns, "default", { specversion: "1.0", id: "d1", source: "/s", type: "t" }, '{"x":1}');
+    const [dead] = await waitLog(dls, 1);
+    expect((await sinkLog(k)).length).toBe(1); // 422 is not retried
+    expect(dead!.headers).toMatchObject({ "ce-id": "d1", "ce-knativeerrordest": subscriber, "ce-knativeerrorcode": "422" });
+    expect(decode(dead!.headers["ce-knativeerrordata"]!)).toBe("failure body");
+    expect(decode(dead!.body)).toBe('{"x":1}');
+    expect(dead!.headers.prefer).toBeUndefined();
+  });
+
+  it("routes a subscriber's reply back through the Broker to every matching Trigger", async () => {
+    const ns = await setup();
+    const kOrig = uid();
+    const kReply = uid();
+    await apply(triggerObj(ns, "origin", "default", `${SINK}/reply/com.example.reply/${kOrig}`, { filter: { attributes: { type: "com.example.start" } } }), "triggers");
+    await apply(triggerObj(ns, "second", "default", `${SINK}/ok/${kReply}`, { filter: { attributes: { type: "com.example.reply" } } }), "triggers");
+    await send(ns, "default", { specversion: "1.0", id: "s1", source: "/s", type: "com.example.start" });
+    const [got] = await waitLog(kReply, 1);
+    expect(got!.headers["ce-type"]).toBe("com.example.reply");
+    expect(got!.headers["ce-knativearrivaltime"]).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(JSON.parse(decode(got!.body))).toEqual({ replyTo: "s1" });
+    const [orig] = await sinkLog(kOrig);
+    expect(orig!.headers).toMatchObject({ prefer: "reply", "kn-namespace": ns });
+  });
+
+  it("treats a 2xx with a body that is not a CloudEvent as a failed delivery", async () => {
+    const ns = await setup();
+    const k = uid();
+    const dls = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/text/${k}`, { delivery: { retry: 1, deadLetterSink: { uri: `${SINK}/ok/${dls}` } } }), "triggers");
+    await send(ns, "default", { specversion: "1.0", id: "n1", source: "/s", type: "t" });
+    const [dead] = await waitLog(dls, 1);
+    expect((await sinkLog(k)).length).toBe(2);
+    expect(dead!.headers["ce-knativeerrorcode"]).toBe("502");
+    expect(decode(dead!.headers["ce-knativeerrordata"]!)).toContain("not a CloudEvent");
+  });
+
+  it("counts and lists events no Trigger matches, and events dropped after retries", async () => {
+    const ns = await setup();
+    const k = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/status/500/${k}`, { filter: { attributes: { type: "wanted" } }, delivery: { retry: 1 } }), "triggers");
+    await send(ns, "default", { specversion: "1.0", id: "u1", source: "/s", type: "unwanted" });
+    await send(ns, "default", { specversion: "1.0", id: "w1", source: "/s", type: "wanted" });
+    await waitLog(k, 2);
+    let s = await stats(ns, "default");
+    for (let i = 0; i < 50 && !s.counters["dropped.retries-exhausted"]; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await stats(ns, "default");
+    }
+    expect(s.counters).toMatchObject({ "dropped.no-matching-trigger": 1, "dropped.retries-exhausted": 1 });
+    expect(s.recentDrops.map((d: { id: string; reason: string }) => [d.id, d.reason]).sort()).toEqual([
+      ["u1", "no-matching-trigger"], ["w1", "retries-exhausted"],
+    ]);
+    expect(s.pending).toBe(0);
+  });
+
+  it("sends a delivery again from the alarm when its queue message was lost", async () => {
+    const ns = await setup();
+    const k = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
+    const stub = brokerStub(ns);
+    await runInDurableObject(stub, async (broker, state) => {
+      await broker.publish([{ attrs: { specversion: "1.0", id: "lost1", source: "/s", type: "t" } }]);
+      // Simulate a runtime restart: the in-memory outbox never reaches the queue.
+      (broker as unknown as { ledger: { outbox: unknown[] } }).ledger.outbox.length = 0;
+      state.storage.sql.exec("UPDATE deliveries SET lease_until = ?", Date.now() - 1);
+      await state.storage.setAlarm(Date.now() - 1);
+    });
+    expect(await sinkLog(k)).toHaveLength(0);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const [got] = await waitLog(k, 1);
+    expect(got!.headers["ce-id"]).toBe("lost1");
+    expect((await stats(ns, "default")).counters.redispatched).toBe(1);
+  });
+
+  it("answers 404 for a Broker that does not exist and forgets a deleted one", async () => {
+    const ns = uid("ns");
+    expect((await send(ns, "nope", { specversion: "1.0", id: "x", source: "/s", type: "t" })).status).toBe(404);
+    const res = await brokerStub(ns, "nope").publish([{ attrs: { specversion: "1.0", id: "x", source: "/s", type: "t" } }]);
+    expect(res).toEqual({ ok: false, status: 404 });
+  });
+});
