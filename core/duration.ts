@@ -19,7 +19,8 @@ export function parseDurationMs(value: string): number {
   } catch {
     throw new Error(`"${value}" is not an ISO-8601 duration such as PT0.2S or PT1M`);
   }
-  if (d.negative) throw new Error(`"${value}" is negative; durations must be zero or more`);
+  const parts = [d.years, d.months, d.weeks, d.days, d.hours, d.minutes, d.seconds];
+  if (d.negative || parts.some((x) => (x ?? 0) < 0)) throw new Error(`"${value}" is negative; durations must be zero or more`);
   const days = (d.years ?? 0) * 365 + (d.months ?? 0) * 30 + (d.weeks ?? 0) * 7 + (d.days ?? 0);
   const seconds = days * 86400 + (d.hours ?? 0) * 3600 + (d.minutes ?? 0) * 60 + (d.seconds ?? 0);
   return Math.round(seconds * 1000);

@@ -14,7 +14,7 @@ describe("ISO-8601 durations", () => {
     expect(parseDurationMs("PT0S")).toBe(0);
   });
   it("refuses what is not a duration, naming the expected form", () => {
-    for (const bad of ["1s", "PT", "P", " PT1S", "-PT1S", "200ms"]) {
+    for (const bad of ["1s", "PT", "P", " PT1S", "-PT1S", "PT-1S", "P-1D", "200ms"]) {
       expect(() => parseDurationMs(bad)).toThrow(/ISO-8601|negative/);
     }
   });
