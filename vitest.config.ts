@@ -17,7 +17,8 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             main: "./functions/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ADMIN_TOKEN: "test-token", SINK_URL: inject("sinkUrl") } },
+            // A tiny in-flight window so every test here also exercises the ledger's backpressure.
+            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", SINK_URL: inject("sinkUrl") } },
           })),
         ],
         test: {

@@ -8,7 +8,7 @@ import type { DispatcherPlan, RoutePlan } from "../core/resources/plan.js";
 import { log } from "../core/log.js";
 import type { Env } from "../functions/env.js";
 import { Counters, COUNTER_SCHEMA, type DropRecord } from "./counters.js";
-import { Ledger, LEDGER_SCHEMA, type DeliveryRow, type LedgerHost, type StoredEvent } from "./ledger.js";
+import { Ledger, LEDGER_SCHEMA, ledgerOptions, type DeliveryRow, type LedgerHost, type StoredEvent } from "./ledger.js";
 import { Sql } from "./sql.js";
 
 export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 };
@@ -46,10 +46,7 @@ export class Broker extends DurableObject<Env> implements LedgerHost {
       this.apply(plan, version);
     }
     this.counters = new Counters(this.db, () => this.owner.name);
-    const slack = Number(env.LEASE_SLACK_SECONDS ?? "30");
-    this.ledger = new Ledger(this.db, ctx.storage, { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE }, this, this.counters, {
-      leaseSlackMs: (Number.isFinite(slack) ? slack : 30) * 1000,
-    });
+    this.ledger = new Ledger(this.db, ctx.storage, { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE }, this, this.counters, ledgerOptions(env));
     void ctx.blockConcurrencyWhile(() => this.ledger.init());
   }
 

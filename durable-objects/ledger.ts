@@ -63,6 +63,21 @@ export interface LedgerHost {
 export interface LedgerOptions {
   /** Added to an attempt's timeout before a silent dispatch is presumed lost and sent again. */
   leaseSlackMs: number;
+  /**
+   * Most deliveries one owner keeps dispatched at once; the rest wait in storage, oldest first, and
+   * go out as outcomes come back. Bounds what a burst puts on the queue (Queues take 5,000
+   * messages/s per queue; a local queue holds at most ~10,000 pending messages).
+   */
+  maxInFlight: number;
+}
+
+/** Ledger settings from the Worker's vars (`LEASE_SLACK_SECONDS`, `MAX_IN_FLIGHT`). */
+export function ledgerOptions(env: { LEASE_SLACK_SECONDS?: string; MAX_IN_FLIGHT?: string }): LedgerOptions {
+  const num = (v: string | undefined, dflt: number) => {
+    const n = Number(v);
+    return v !== undefined && v !== "" && Number.isFinite(n) && n >= 0 ? n : dflt;
+  };
+  return { leaseSlackMs: num(env.LEASE_SLACK_SECONDS, 30) * 1000, maxInFlight: Math.max(1, num(env.MAX_IN_FLIGHT, 1000)) };
 }
 
 /** Events at most this large ride inside the queue message; larger ones are loaded by the consumer. */
@@ -100,6 +115,8 @@ export class Ledger {
   private outbox: Outgoing[] = [];
   private flushScheduled = false;
   private alarmAt: number | null = null;
+  /** Rows with a lease: dispatched and not yet settled. */
+  private inFlight = 0;
 
   constructor(
     private readonly db: Sql,
@@ -113,6 +130,11 @@ export class Ledger {
   /** Loads the alarm time; call once in the constructor's blockConcurrencyWhile. */
   async init(): Promise<void> {
     this.alarmAt = await this.storage.getAlarm();
+    this.recount();
+  }
+
+  private recount(): void {
+    this.inFlight = this.db.one<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE lease_until IS NOT NULL")!.n;
   }
 
   /** Stores an event and one subscriber delivery per route, and dispatches them. Returns the event seq. */
@@ -123,7 +145,7 @@ export class Ledger {
         "INSERT INTO deliveries (event_seq, route, hop, due_at) VALUES (?, ?, 'subscriber', ?) RETURNING id",
         seq, route, now,
       )!.id;
-      this.dispatch({ id, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null }, event, now);
+      this.trySend({ id, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null }, event, now);
     }
     return seq;
   }
@@ -135,7 +157,7 @@ export class Ledger {
       "INSERT INTO deliveries (event_seq, route, hop, reply_seq, due_at) VALUES (?, ?, 'reply', ?, ?) RETURNING id",
       row.event_seq, row.route, replySeq, now,
     )!.id;
-    this.dispatch({ ...row, id, hop: "reply", reply_seq: replySeq, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null }, reply, now);
+    this.trySend({ ...row, id, hop: "reply", reply_seq: replySeq, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null }, reply, now);
   }
 
   /** Applies the outcomes of delivery attempts reported by queue consumers. */
@@ -147,6 +169,7 @@ export class Ledger {
       else if (o.gen === row.gen) this.fail(row, o, now);
       // A failure of a superseded dispatch says nothing about the current one.
     }
+    this.pump(now);
   }
 
   /** The event a consumer should send for a delivery whose message did not carry it. */
@@ -159,19 +182,15 @@ export class Ledger {
   /** Sends what is due and what was dispatched but never settled; call from the DO's alarm(). */
   alarm(now: number): void {
     this.alarmAt = null;
-    const rows = this.db.all<DeliveryRow>(
-      `SELECT * FROM deliveries WHERE (lease_until IS NULL AND due_at <= ?) OR lease_until <= ? LIMIT ${ALARM_BATCH}`,
-      now + 5, now,
-    );
-    for (const row of rows) {
-      if (row.lease_until !== null) {
-        this.counters.add("redispatched");
-        log.info("delivery redispatched: its attempt was never settled", { owner: this.host.owner.name, delivery: row.id, hop: row.hop });
-      }
+    const lost = this.db.all<DeliveryRow>(`SELECT * FROM deliveries WHERE lease_until <= ? LIMIT ${ALARM_BATCH}`, now);
+    for (const row of lost) {
+      this.counters.add("redispatched");
+      log.info("delivery redispatched: its attempt was never settled", { owner: this.host.owner.name, delivery: row.id, hop: row.hop, gen: row.gen });
       this.dispatch(row, undefined, now);
     }
-    if (rows.length === ALARM_BATCH) this.wakeAt(now);
-    else this.wakeAtNextDue();
+    this.pump(now);
+    if (lost.length === ALARM_BATCH) this.wakeAt(now);
+    else this.wakeAtNextDue(now);
   }
 
   /** Deliveries not yet finished. */
@@ -182,6 +201,7 @@ export class Ledger {
   /** Drops every pending delivery of routes that no longer exist (their owner was deleted). */
   dropAll(reason: string, now: number): void {
     for (const row of this.db.all<DeliveryRow>("SELECT * FROM deliveries")) this.drop(row, reason, "", now);
+    this.recount();
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -229,6 +249,8 @@ export class Ledger {
     const gen = row.gen + 1;
     const lease = start + route.policy.timeoutMs + this.opts.leaseSlackMs;
     this.db.run("UPDATE deliveries SET gen = ?, lease_until = ? WHERE id = ?", gen, lease, row.id);
+    if (row.lease_until === null) this.inFlight++;
+    row.lease_until = lease;
     const event = this.payload(row, preloaded);
     if (!event) return this.drop(row, "event-missing", "the stored event is gone", now);
     const bytes = (event.data?.byteLength ?? 0) + JSON.stringify(event.attrs).length;
@@ -272,6 +294,7 @@ export class Ledger {
     if (isRetryable(o.status) && attempts <= route.policy.retry) {
       const dueAt = now + retryDelayMs(route.policy, attempts, o.status, o.retryAfterMs);
       this.db.run("UPDATE deliveries SET attempt = ?, due_at = ?, lease_until = NULL WHERE id = ?", attempts, dueAt, row.id);
+      this.release(row);
       this.counters.add("retried");
       this.schedule({ ...row, attempt: attempts, due_at: dueAt, lease_until: null }, now);
       return;
@@ -280,7 +303,8 @@ export class Ledger {
       const data = o.errorData && o.errorData.length ? toBase64(o.errorData.subarray(0, ERROR_DATA_BYTES)) : undefined;
       const error = JSON.stringify({ dest, code: o.status ?? 500, ...(data ? { data } : {}) });
       this.db.run("UPDATE deliveries SET hop = 'dls', attempt = 0, due_at = ?, lease_until = NULL, error = ? WHERE id = ?", now, error, row.id);
-      this.dispatch({ ...row, hop: "dls", attempt: 0, due_at: now, lease_until: null, error }, undefined, now);
+      this.release(row);
+      this.trySend({ ...row, hop: "dls", attempt: 0, due_at: now, lease_until: null, error }, undefined, now);
       return;
     }
     const reason = row.hop === "dls" ? "dead-letter-failed" : "retries-exhausted";
@@ -291,7 +315,27 @@ export class Ledger {
   private schedule(row: DeliveryRow, now: number): void {
     const wait = row.due_at - now;
     if (wait > 0 && wait < 1000) this.wakeAt(row.due_at);
-    else this.dispatch(row, undefined, now);
+    else this.trySend(row, undefined, now);
+  }
+
+  /** Dispatches now if the in-flight window has room; otherwise the row waits for pump(). */
+  private trySend(row: DeliveryRow, preloaded: CloudEvent | undefined, now: number): void {
+    if (this.inFlight < this.opts.maxInFlight) this.dispatch(row, preloaded, now);
+  }
+
+  /** Fills the in-flight window with due rows, oldest first. */
+  private pump(now: number): void {
+    const room = this.opts.maxInFlight - this.inFlight;
+    if (room <= 0) return;
+    const rows = this.db.all<DeliveryRow>(
+      "SELECT * FROM deliveries WHERE lease_until IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?", now + 5, room,
+    );
+    for (const row of rows) this.dispatch(row, undefined, now);
+  }
+
+  /** A leased row stops counting as in flight. */
+  private release(row: DeliveryRow): void {
+    if (row.lease_until !== null) this.inFlight = Math.max(0, this.inFlight - 1);
   }
 
   private drop(row: DeliveryRow, reason: string, detail: string, now: number): void {
@@ -305,6 +349,7 @@ export class Ledger {
 
   private remove(row: DeliveryRow): void {
     this.db.run("DELETE FROM deliveries WHERE id = ?", row.id);
+    this.release(row);
     for (const seq of row.reply_seq === null ? [row.event_seq] : [row.event_seq, row.reply_seq]) {
       this.db.run(
         "DELETE FROM events WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1 OR reply_seq = ?1)",
@@ -319,9 +364,10 @@ export class Ledger {
     void this.storage.setAlarm(at);
   }
 
-  private wakeAtNextDue(): void {
+  private wakeAtNextDue(now: number): void {
     const a = this.db.one<{ t: number | null }>("SELECT MIN(lease_until) AS t FROM deliveries WHERE lease_until IS NOT NULL")?.t;
-    const b = this.db.one<{ t: number | null }>("SELECT MIN(due_at) AS t FROM deliveries WHERE lease_until IS NULL")?.t;
+    // Rows waiting for room in the window go out as outcomes arrive; only timed waits need the alarm.
+    const b = this.db.one<{ t: number | null }>("SELECT MIN(due_at) AS t FROM deliveries WHERE lease_until IS NULL AND due_at > ?", now + 5)?.t;
     const next = [a, b].filter((x): x is number => typeof x === "number");
     if (next.length) this.wakeAt(Math.min(...next));
   }

@@ -14,6 +14,8 @@ export interface Env {
   MAX_EVENT_BYTES?: string;
   /** Seconds past an attempt's timeout after which an unsettled delivery is sent again. */
   LEASE_SLACK_SECONDS?: string;
+  /** Most deliveries one Broker keeps dispatched at once (default 1000); the rest wait in storage. */
+  MAX_IN_FLIGHT?: string;
   NAMESPACE: DurableObjectNamespace<Namespace>;
   BROKER: DurableObjectNamespace<Broker>;
   DELIVERY_QUEUE: Queue<DeliveryMessage>;

@@ -56,3 +56,13 @@ export function dataMediaType(ev: CloudEvent): string {
 export function isJsonMediaType(mt: string): boolean {
   return mt === "application/json" || mt === "text/json" || mt.endsWith("+json") || mt.endsWith("/json");
 }
+
+/**
+ * The event with its data in a buffer of its own. A Uint8Array view serialises with its whole
+ * backing buffer (RPC, queue messages), and parsing leaves `data` as a view into the request body.
+ */
+export function compact(ev: CloudEvent): CloudEvent {
+  const d = ev.data;
+  if (!d || (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength)) return ev;
+  return { ...ev, data: d.slice() };
+}

@@ -1,4 +1,4 @@
-import type { CloudEvent } from "../../core/cloudevents/event.js";
+import { compact, type CloudEvent } from "../../core/cloudevents/event.js";
 import { encodeBinary, encodeStructured } from "../../core/cloudevents/encode.js";
 import { isCloudEventMessage, parseMessage } from "../../core/cloudevents/http.js";
 import { ERROR_DATA_BYTES, parseRetryAfterMs } from "../../core/delivery/policy.js";
@@ -69,7 +69,7 @@ function classifyReply(base: { id: number; gen: number }, res: Response, bytes: 
   try {
     const { mode, events } = parseMessage(res.headers, bytes);
     if (mode === "batch" || events.length !== 1) return fail("a reply must be a single CloudEvent, not a batch");
-    return { ...base, ok: true, status: res.status, reply: events[0]! };
+    return { ...base, ok: true, status: res.status, reply: compact(events[0]!) };
   } catch (e) {
     return fail(`the subscriber's reply is not a valid CloudEvent: ${(e as Error).message}`);
   }

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { CloudEvent } from "../../core/cloudevents/event.js";
+import { compact, type CloudEvent } from "../../core/cloudevents/event.js";
 import { parseMessage } from "../../core/cloudevents/http.js";
 import { ApiError } from "../../core/errors.js";
 import { maxEventBytes, readBody } from "../body.js";
@@ -34,7 +34,7 @@ export async function sink(c: Context<{ Bindings: Env }>, accept: (events: Cloud
   const body = await readBody(c.req.raw, maxEventBytes(c.env));
   let events: CloudEvent[];
   try {
-    events = parseMessage(c.req.raw.headers, body).events;
+    events = parseMessage(c.req.raw.headers, body).events.map(compact);
   } catch (e) {
     const err = e as { status?: number; message?: string };
     if (typeof err.status === "number") throw new ApiError(err.status, err.message ?? "invalid CloudEvent");

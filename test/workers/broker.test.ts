@@ -126,6 +126,21 @@ describe("Broker Durable Object", () => {
     expect((await stats(ns, "default")).counters.redispatched).toBe(1);
   });
 
+  it("keeps at most MAX_IN_FLIGHT deliveries on the queue and sends the rest as outcomes return", async () => {
+    const ns = await setup();
+    const k = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
+    const leased = await runInDurableObject(brokerStub(ns), async (broker, state) => {
+      const evs = Array.from({ length: 12 }, (_, i) => ({ attrs: { specversion: "1.0", id: `w${i}`, source: "/s", type: "t" } }));
+      await broker.publish(evs);
+      return state.storage.sql.exec("SELECT COUNT(*) AS n FROM deliveries WHERE lease_until IS NOT NULL").one().n;
+    });
+    expect(leased).toBe(3); // MAX_IN_FLIGHT in this test project
+    const log = await waitLog(k, 12);
+    expect(new Set(log.map((r) => r.headers["ce-id"])).size).toBe(12);
+    await expect.poll(async () => (await stats(ns, "default")).pending).toBe(0);
+  });
+
   it("answers 404 for a Broker that does not exist and forgets a deleted one", async () => {
     const ns = uid("ns");
     expect((await send(ns, "nope", { specversion: "1.0", id: "x", source: "/s", type: "t" })).status).toBe(404);

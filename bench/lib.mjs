@@ -1,0 +1,165 @@
+// Shared pieces of `npm run bench`: the Miniflare runtime, a recording sink, a bounded load generator.
+import { createServer } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import autocannon from "autocannon";
+import { Log, LogLevel, Miniflare } from "miniflare";
+
+export const TOKEN = "bench-token";
+
+/** Eddy's bundled Worker under plain Miniflare over HTTP, with the bindings of wrangler.toml. */
+export async function startEddy(bundle, workerOptions) {
+  const persist = mkdtempSync(join(tmpdir(), "eddy-bench-"));
+  const mf = new Miniflare({
+    ...workerOptions,
+    name: "eddy",
+    modules: true,
+    scriptPath: bundle,
+    modulesRoot: dirname(bundle),
+    bindings: { ...workerOptions.bindings, ADMIN_TOKEN: TOKEN },
+    host: "127.0.0.1",
+    port: 0,
+    durableObjectsPersist: join(persist, "do"),
+    ...(process.env.BENCH_DEBUG ? { log: new Log(LogLevel.DEBUG) } : {}),
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, stop: async () => { await mf.dispose(); rmSync(persist, { recursive: true, force: true }); } };
+}
+
+/**
+ * The ceiling: a Worker on the same runtime that does no work (`/noop` answers 202) or only the
+ * unavoidable work of a delivery (`/relay?n=N` POSTs the request to the sink N times, then 202).
+ */
+export async function startBaseline(sinkUrl) {
+  const script = `
+    export default {
+      async fetch(req, env) {
+        const u = new URL(req.url);
+        if (u.pathname === "/relay") {
+          const n = Number(u.searchParams.get("n") || "1");
+          const body = await req.arrayBuffer();
+          const headers = new Headers(req.headers);
+          await Promise.all(Array.from({ length: n }, () => fetch(env.SINK, { method: "POST", headers, body })));
+        }
+        return new Response(null, { status: 202 });
+      },
+    };`;
+  const mf = new Miniflare({
+    modules: true, script, compatibilityDate: "2026-04-20", bindings: { SINK: sinkUrl }, host: "127.0.0.1", port: 0,
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, stop: () => mf.dispose() };
+}
+
+/** A subscriber that answers 202 and records, per run tag, the latency from the `ce-benchsent` stamp. */
+export async function startSink() {
+  const runs = new Map();
+  const server = createServer((req, res) => {
+    const arrived = performance.now();
+    req.resume();
+    req.on("end", () => {
+      const tag = req.headers["ce-benchtag"];
+      const sent = Number(req.headers["ce-benchsent"]);
+      if (tag) {
+        let r = runs.get(tag);
+        if (!r) runs.set(tag, (r = { latencies: [], first: arrived, last: arrived }));
+        r.latencies.push(arrived - sent);
+        r.last = arrived;
+      }
+      res.writeHead(202);
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  return { url, runs, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }) };
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * Bounded closed-loop load: `connections` concurrent POSTs of binary CloudEvents for `seconds`.
+ * Every request carries a unique id, a run tag and its send time (performance.now of this process,
+ * which also hosts the sink) so arrival latency can be measured.
+ */
+export async function load({ url, tag, connections, seconds, rate }) {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    pipelining: 1,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [{
+      method: "POST",
+      setupRequest: (req) => ({
+        ...req,
+        headers: {
+          "content-type": "application/json",
+          "ce-specversion": "1.0",
+          "ce-type": "dev.eddy.bench",
+          "ce-source": "/bench",
+          "ce-id": `${tag}-${++n}`,
+          "ce-benchtag": tag,
+          "ce-benchsent": String(performance.now()),
+        },
+        body: '{"bench":true}',
+      }),
+    }],
+  });
+  return {
+    sent: result.requests.sent,
+    ok: result["2xx"],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
+
+/** Waits until the sink has `expected` arrivals for `tag`, or `timeoutMs` passes. */
+export async function drain(sink, tag, expected, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if ((sink.runs.get(tag)?.latencies.length ?? 0) >= expected) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const r = sink.runs.get(tag) ?? { latencies: [], first: 0, last: 0 };
+  const lat = [...r.latencies].sort((a, b) => a - b);
+  return { delivered: lat.length, expected, p50: percentile(lat, 50), p99: percentile(lat, 99), spanMs: r.last - r.first };
+}
+
+/**
+ * Open-loop paced load for latency: one binary CloudEvent every 1000/rate ms (no bursts), each
+ * stamped with its send time; returns how many were accepted.
+ */
+export async function paced({ url, tag, rate, seconds }) {
+  const period = 1000 / rate;
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  const pending = [];
+  let ok = 0;
+  for (let i = 0; i < total; i++) {
+    const due = start + i * period;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json", "ce-specversion": "1.0", "ce-type": "dev.eddy.bench", "ce-source": "/bench",
+          "ce-id": `${tag}-${i}`, "ce-benchtag": tag, "ce-benchsent": String(performance.now()),
+        },
+        body: '{"bench":true}',
+      }).then((r) => { if (r.status < 300) ok++; return r.arrayBuffer(); }, () => undefined),
+    );
+  }
+  await Promise.all(pending);
+  return { ok };
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// `npm run bench`: measures Eddy's bundled Worker under plain Miniflare over HTTP (request logging
+// off) beside a no-op Worker on the same runtime, with a local sink and a bounded load generator.
+// Writes bench/results/<timestamp>.json and the table in docs/performance.md.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { drain, load, paced, startBaseline, startEddy, startSink, TOKEN } from "./lib.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+/** Offered rate of the latency runs, in deliveries per second. */
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+
+function step(msg) {
+  console.log(`[bench] ${msg}`);
+}
+
+async function api(eddy, method, path, body) {
+  const r = await fetch(eddy.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+async function brokerWithTriggers(eddy, name, n, sinkUrl) {
+  const ns = "bench";
+  const b = await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/${name}`, {
+    apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name }, spec: { delivery: { retry: 3 } },
+  });
+  for (let i = 0; i < n; i++) {
+    await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/triggers/${name}-t${i}`, {
+      apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: `${name}-t${i}` },
+      spec: { broker: name, subscriber: { uri: sinkUrl }, filter: { attributes: { type: "dev.eddy.bench" } } },
+    });
+  }
+  return b.status.address.url;
+}
+
+/**
+ * Two runs per target. Throughput: closed loop at CONNECTIONS for SECONDS, then wait for every
+ * delivery; rates are per second of wall time from the first POST to the last arrival. Latency: a
+ * fixed, evenly paced rate well below capacity, so POST→arrival reflects the path and not a backlog.
+ */
+async function measure(sink, url, tag, fanout) {
+  const t0 = performance.now();
+  const ingress = await load({ url, tag, connections: CONNECTIONS, seconds: SECONDS });
+  const expected = ingress.ok * fanout;
+  const d = await drain(sink, tag, expected, 120_000);
+  const r = sink.runs.get(tag);
+  const wallS = r ? (r.last - t0) / 1000 : NaN;
+  const rate = Math.max(10, Math.round(RATE / fanout));
+  const lt = await paced({ url, tag: `${tag}-lat`, rate, seconds: LATENCY_SECONDS });
+  const l = await drain(sink, `${tag}-lat`, lt.ok * fanout, 60_000);
+  return {
+    ingress: { eventsPerSec: round(ingress.ok / SECONDS), p50Ms: ingress.p50, p99Ms: ingress.p99, non2xx: ingress.non2xx, errors: ingress.errors },
+    delivery: {
+      deliveredPerSec: round(d.delivered / wallS),
+      eventsPerSec: round(d.delivered / fanout / wallS),
+      delivered: d.delivered,
+      expected,
+    },
+    latency: { offeredEventsPerSec: rate, p50Ms: round(l.p50), p99Ms: round(l.p99), delivered: l.delivered, expected: lt.ok * fanout },
+  };
+}
+
+function round(x) {
+  return Math.round(x * 10) / 10;
+}
+
+async function filterBench() {
+  const out = join(mkdtempSync(join(tmpdir(), "eddy-fbench-")), "filters.mjs");
+  await build({ entryPoints: [join(root, "bench/filters.ts")], bundle: true, format: "esm", platform: "neutral", outfile: out, logLevel: "warning" });
+  const mod = await import(out);
+  return mod.filterBench({ durationMs: 300 });
+}
+
+async function main() {
+  step("bundling the Worker (wrangler deploy --dry-run)");
+  const dist = mkdtempSync(join(tmpdir(), "eddy-dist-"));
+  execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", dist], {
+    cwd: root, stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
+
+  const sink = await startSink();
+  const eddy = await startEddy(join(dist, "index.js"), workerOptions);
+  const base = await startBaseline(sink.url);
+  const results = { date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadavg: loadavg() }, seconds: SECONDS, connections: CONNECTIONS, rows: {} };
+  try {
+    const one = await brokerWithTriggers(eddy, "one", 1, sink.url);
+    const ten = await brokerWithTriggers(eddy, "ten", 10, sink.url);
+    // Warm both runtimes so the first run does not pay for compilation and object creation.
+    await load({ url: one, tag: "warm-eddy", connections: 4, seconds: 1 });
+    await load({ url: `${base.url}/relay?n=1`, tag: "warm-base", connections: 4, seconds: 1 });
+    await drain(sink, "warm-eddy", 1, 10_000);
+
+    step("no-op Worker: ingress ceiling");
+    const noop = await load({ url: `${base.url}/noop`, tag: "noop", connections: CONNECTIONS, seconds: SECONDS });
+    results.rows.noopIngress = { eventsPerSec: round(noop.ok / SECONDS), p50Ms: noop.p50, p99Ms: noop.p99 };
+
+    step("Eddy: Broker with 1 Trigger");
+    results.rows.eddy1 = await measure(sink, one, "eddy1", 1);
+    step("relay Worker: 1 delivery per request (ceiling)");
+    results.rows.relay1 = await measure(sink, `${base.url}/relay?n=1`, "relay1", 1);
+    step("Eddy: Broker with 10 Triggers");
+    results.rows.eddy10 = await measure(sink, ten, "eddy10", 10);
+    step("relay Worker: 10 deliveries per request (ceiling)");
+    results.rows.relay10 = await measure(sink, `${base.url}/relay?n=10`, "relay10", 10);
+  } finally {
+    await eddy.stop();
+    await base.stop();
+    await sink.close();
+  }
+  step("filter evaluation");
+  results.filters = await filterBench();
+
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  const file = join(root, "bench/results", `${results.date.replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(root, "bench/results/latest.json"), JSON.stringify(results, null, 2) + "\n");
+  const table = render(results);
+  const docPath = join(root, "docs/performance.md");
+  const doc = readFileSync(docPath, "utf8");
+  const start = "<!-- bench:start -->";
+  const end = "<!-- bench:end -->";
+  writeFileSync(docPath, doc.slice(0, doc.indexOf(start) + start.length) + "\n" + table + doc.slice(doc.indexOf(end)));
+  console.log("\n" + table);
+  step(`results: ${file}`);
+}
+
+function render(r) {
+  const R = r.rows;
+  const ratio = (a, b) => (b ? `${(a / b).toFixed(2)}×` : "n/a");
+  const lines = [
+    `Run ${r.date} · ${r.machine.cpus} cores · Node ${r.machine.node} · load avg at start ${r.machine.loadavg.map((x) => x.toFixed(2)).join(" ")} · ${r.connections} connections × ${r.seconds} s per row`,
+    "",
+    "| measure | Eddy | ceiling (same runtime) | Eddy / ceiling |",
+    "| --- | --- | --- | --- |",
+    `| ingress accepted events/s (1 Trigger) | ${R.eddy1.ingress.eventsPerSec} | ${R.noopIngress.eventsPerSec} (no-op Worker) | ${ratio(R.eddy1.ingress.eventsPerSec, R.noopIngress.eventsPerSec)} |`,
+    `| ingress 202 p50 / p99 ms | ${R.eddy1.ingress.p50Ms} / ${R.eddy1.ingress.p99Ms} | ${R.noopIngress.p50Ms} / ${R.noopIngress.p99Ms} | ${ratio(R.eddy1.ingress.p50Ms, R.noopIngress.p50Ms)} / ${ratio(R.eddy1.ingress.p99Ms, R.noopIngress.p99Ms)} |`,
+    `| 1 Trigger: delivered events/s | ${R.eddy1.delivery.eventsPerSec} | ${R.relay1.delivery.eventsPerSec} (relay Worker) | ${ratio(R.eddy1.delivery.eventsPerSec, R.relay1.delivery.eventsPerSec)} |`,
+    `| 1 Trigger: POST→arrival p50 / p99 ms at ${R.eddy1.latency.offeredEventsPerSec} events/s | ${R.eddy1.latency.p50Ms} / ${R.eddy1.latency.p99Ms} | ${R.relay1.latency.p50Ms} / ${R.relay1.latency.p99Ms} | ${ratio(R.eddy1.latency.p50Ms, R.relay1.latency.p50Ms)} / ${ratio(R.eddy1.latency.p99Ms, R.relay1.latency.p99Ms)} |`,
+    `| 10 Triggers: delivered events/s (deliveries/s) | ${R.eddy10.delivery.eventsPerSec} (${R.eddy10.delivery.deliveredPerSec}) | ${R.relay10.delivery.eventsPerSec} (${R.relay10.delivery.deliveredPerSec}) | ${ratio(R.eddy10.delivery.eventsPerSec, R.relay10.delivery.eventsPerSec)} |`,
+    `| 10 Triggers: POST→arrival p50 / p99 ms at ${R.eddy10.latency.offeredEventsPerSec} events/s | ${R.eddy10.latency.p50Ms} / ${R.eddy10.latency.p99Ms} | ${R.relay10.latency.p50Ms} / ${R.relay10.latency.p99Ms} | ${ratio(R.eddy10.latency.p50Ms, R.relay10.latency.p50Ms)} / ${ratio(R.eddy10.latency.p99Ms, R.relay10.latency.p99Ms)} |`,
+    `| deliveries completed / expected (1, 10 Triggers) | ${R.eddy1.delivery.delivered}/${R.eddy1.delivery.expected}, ${R.eddy10.delivery.delivered}/${R.eddy10.delivery.expected} | ${R.relay1.delivery.delivered}/${R.relay1.delivery.expected}, ${R.relay10.delivery.delivered}/${R.relay10.delivery.expected} | |`,
+  ];
+  if (r.filters) {
+    lines.push("", "| filter | evaluations/s | relative to a no-filter pass |", "| --- | --- | --- |");
+    for (const f of r.filters) lines.push(`| ${f.name} | ${Math.round(f.opsPerSec).toLocaleString("en-US")} | ${f.ratioToNoFilter.toFixed(3)} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
