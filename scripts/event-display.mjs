@@ -16,7 +16,7 @@ createServer((req, res) => {
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     const body = Buffer.concat(chunks).toString("utf8");
-    const lines = [`☁️  ${req.method} ${req.url} -> answering ${status}`];
+    const lines = [`☁️  [:${port}] ${req.method} ${req.url} -> answering ${status}`];
     const ct = req.headers["content-type"] ?? "";
     if (ct.startsWith("application/cloudevents")) {
       lines.push("  structured mode", `  ${body}`);
