@@ -23,11 +23,13 @@ createServer((req, res) => {
     } else {
       lines.push("  Context Attributes,");
       for (const [k, v] of Object.entries(req.headers)) if (k.startsWith("ce-")) lines.push(`    ${k.slice(3)}: ${decodeURIComponent(String(v))}`);
+      if (req.headers["ce-knativeerrordata"]) lines.push(`    (knativeerrordata decoded: ${Buffer.from(String(req.headers["ce-knativeerrordata"]), "base64").toString("utf8")})`);
       lines.push(`  Data (${ct || "no content type"}),`, `    ${body}`);
     }
     for (const k of ["kn-namespace", "prefer"]) if (req.headers[k]) lines.push(`  header ${k}: ${req.headers[k]}`);
     console.log(lines.join("\n") + "\n");
-    res.writeHead(status);
-    res.end();
+    // A failure answer carries a body, so dead letters show it in knativeerrordata.
+    res.writeHead(status, status >= 300 ? { "Content-Type": "application/json" } : {});
+    res.end(status >= 300 ? JSON.stringify({ error: `event-display was started with --status ${status}` }) : "");
   });
 }).listen(port, "127.0.0.1", () => console.log(`event-display listening on http://127.0.0.1:${port}/ (answering ${status})`));
