@@ -1,10 +1,11 @@
 // Turns the CloudEvents conformance tool's YAML vectors (../shared/conformance/http-binding,
 // Apache-2.0, see its ATTRIBUTION.md) into HTTP requests exactly as the tool's `invoke` does.
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { sharedPath } from "./shared.js";
 
-export const VECTOR_DIR = resolve(import.meta.dirname, "../../../shared/conformance/http-binding/yaml");
+export const VECTOR_DIR = () => sharedPath("conformance/http-binding/yaml");
 export const VECTOR_FILES = ["v1.yaml", "v03.yaml", "v1.0/v1_minimum.yaml", "v0.3/v03_minimum.yaml"];
 
 export interface Vector {
@@ -24,7 +25,7 @@ export function loadVectors(): Vector[] {
   const out: Vector[] = [];
   for (const file of VECTOR_FILES) {
     // The failsafe schema keeps every scalar a string, so specversion 1.0 stays "1.0".
-    const docs = parseAllDocuments(readFileSync(join(VECTOR_DIR, file), "utf8"), { schema: "failsafe" });
+    const docs = parseAllDocuments(readFileSync(join(VECTOR_DIR(), file), "utf8"), { schema: "failsafe" });
     docs.forEach((d, index) => {
       const doc = d.toJS() as Record<string, any>;
       if (!doc) return;

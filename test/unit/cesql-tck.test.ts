@@ -1,14 +1,15 @@
 // Runs every case of the CloudEvents SQL TCK (../shared/conformance/cesql-tck, Apache-2.0; see its
 // ATTRIBUTION.md) against Eddy's CESQL engine, checking the value, its type, and the first error.
 import { readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { compile, CesqlParseError } from "../../core/cesql/index.js";
 import type { AttrValue } from "../../core/cloudevents/event.js";
 import { eventView } from "../../core/cloudevents/view.js";
+import { sharedPath } from "../support/shared.js";
 
-const TCK = resolve(import.meta.dirname, "../../../shared/conformance/cesql-tck");
+const TCK = sharedPath("conformance/cesql-tck");
 
 interface TckCase {
   name: string;
