@@ -2,12 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiError } from "../core/errors.js";
 import { admit } from "../core/resources/admit.js";
 import { apiVersionOf, type KindDef } from "../core/resources/kind.js";
-import type { DispatcherPlan } from "../core/resources/plan.js";
+import type { DispatcherPlan, PlanBinding } from "../core/resources/plan.js";
 import { reconcileNamespace } from "../core/resources/reconcile.js";
 import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
 import type { Resource } from "../core/resources/types.js";
 import { log } from "../core/log.js";
-import type { Env } from "../functions/env.js";
+import { dispatcherNamespace, type Env } from "../functions/env.js";
 import { Sql } from "./sql.js";
 
 /** Identifies a kind in the URL space: `/apis/{group}/{version}/namespaces/{ns}/{plural}`. */
@@ -167,8 +167,9 @@ export class Namespace extends DurableObject<Env> {
       const hash = JSON.stringify(plan);
       if (pushed.get(key) === hash) return;
       try {
-        const name = key.slice(key.indexOf(":") + 1);
-        await this.env.BROKER.get(this.env.BROKER.idFromName(name)).configure(plan, version);
+        const binding = key.slice(0, key.indexOf(":")) as PlanBinding;
+        const ns = dispatcherNamespace(this.env, binding);
+        await ns.get(ns.idFromName(key.slice(key.indexOf(":") + 1))).configure(plan, version);
         this.db.run("INSERT OR REPLACE INTO pushed (key, hash) VALUES (?, ?)", key, hash);
       } catch (e) {
         failed = true;

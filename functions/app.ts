@@ -4,6 +4,7 @@ import { log } from "../core/log.js";
 import { api } from "./api/routes.js";
 import type { Env } from "./env.js";
 import { brokerIngress } from "./ingress/broker.js";
+import { channelIngress } from "./ingress/dispatch.js";
 
 /**
  * The Worker's HTTP surface: the control-plane API under `/apis`, and the ingress of every
@@ -15,9 +16,13 @@ export const app = new Hono<{ Bindings: Env }>();
 app.get("/healthz", (c) => c.text("ok"));
 app.route("/apis", api);
 app.route("/brokers", brokerIngress);
+app.route("/channels", channelIngress("Channel", "channel"));
+app.route("/inmemorychannels", channelIngress("InMemoryChannel", "inmemorychannel"));
+app.route("/sequences", channelIngress("Sequence", "sequence", { path: "steps", first: 0 }));
+app.route("/parallels", channelIngress("Parallel", "parallel", { path: "branches" }));
 
 app.notFound((c) => {
-  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural}, Brokers under /brokers/{ns}/{name}`;
+  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural}, addressables under /brokers, /channels, /inmemorychannels, /sequences and /parallels`;
   return render(c.req.path, new ApiError(404, msg));
 });
 

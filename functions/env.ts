@@ -1,4 +1,6 @@
 import type { Broker } from "../durable-objects/broker.js";
+import type { Channel } from "../durable-objects/channel.js";
+import type { Dispatcher } from "../durable-objects/dispatcher.js";
 import type { Namespace } from "../durable-objects/namespace.js";
 import type { DeliveryMessage } from "../core/delivery/messages.js";
 
@@ -18,6 +20,13 @@ export interface Env {
   MAX_IN_FLIGHT?: string;
   NAMESPACE: DurableObjectNamespace<Namespace>;
   BROKER: DurableObjectNamespace<Broker>;
+  CHANNEL: DurableObjectNamespace<Channel>;
   DELIVERY_QUEUE: Queue<DeliveryMessage>;
   DEAD_LETTER_QUEUE: Queue<DeliveryMessage>;
+}
+
+/** The Durable Object namespace that runs a data-plane binding. */
+export function dispatcherNamespace(env: Env, binding: "BROKER" | "CHANNEL"): DurableObjectNamespace<Dispatcher> {
+  // Both classes share the Dispatcher RPC surface (configure, publish, settle, loadEvent, stats).
+  return (binding === "CHANNEL" ? env.CHANNEL : env.BROKER) as unknown as DurableObjectNamespace<Dispatcher>;
 }

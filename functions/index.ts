@@ -5,6 +5,7 @@ import type { DeliveryMessage } from "../core/delivery/messages.js";
 
 export { Namespace } from "../durable-objects/namespace.js";
 export { Broker } from "../durable-objects/broker.js";
+export { Channel } from "../durable-objects/channel.js";
 
 export default {
   fetch: app.fetch,

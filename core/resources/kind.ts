@@ -16,6 +16,7 @@ export interface ReconcileContext {
   baseUrl: string;
   now: string;
   find(apiVersion: string, kind: string, name: string): Resource | undefined;
+  list(apiVersion: string, kind: string): Resource[];
   /** The ingress URL of an addressable resource of this system. */
   addressOf(r: Resource): string | undefined;
   /** A Destination to a concrete target, or the reason it cannot be resolved yet. */
@@ -38,6 +39,8 @@ export interface KindDef {
   order: number;
   /** The ingress path for addressable kinds. */
   addressPath?(namespace: string, name: string): string;
+  /** The data-plane object behind an addressable, for its `/stats` subresource. */
+  dataPlane?(namespace: string, name: string): PlanKey;
   defaults(obj: Manifest, ctx: AdmissionContext): void;
   validate(obj: Manifest, old: Resource | undefined, ctx: AdmissionContext): FieldError[];
   reconcile(obj: Resource, ctx: ReconcileContext): Status;

@@ -29,6 +29,8 @@ export interface RoutePlan {
  * identity and its current routes. Sent whenever the reconciled result changes.
  */
 export interface DispatcherPlan {
+  /** The name the Durable Object is addressed by (see PlanKey). */
+  key: string;
   kind: string;
   namespace: string;
   name: string;
@@ -40,8 +42,10 @@ export interface DispatcherPlan {
 }
 
 /** Names the Durable Object that runs a plan: its binding and the name it is addressed by. */
+export type PlanBinding = "BROKER" | "CHANNEL";
+
 export interface PlanKey {
-  binding: "BROKER";
+  binding: PlanBinding;
   name: string;
 }
 

@@ -35,6 +35,7 @@ export function reconcileNamespace(resources: Resource[], namespace: string, bas
     baseUrl,
     now,
     find: (apiVersion, kind, name) => index.get(`${apiVersion}/${kind}/${name}`),
+    list: (apiVersion, kind) => resources.filter((r) => r.apiVersion === apiVersion && r.kind === kind),
     addressOf,
     resolve(dest: Destination | undefined) {
       if (!dest) return { error: "no destination given" };

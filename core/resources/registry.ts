@@ -2,9 +2,14 @@ import { apiVersionOf, type KindDef } from "./kind.js";
 import type { RefTargets } from "./validate.js";
 import { BrokerKind } from "./kinds/broker.js";
 import { TriggerKind } from "./kinds/trigger.js";
+import { ChannelKind, InMemoryChannelKind } from "./kinds/channel.js";
+import { SubscriptionKind } from "./kinds/subscription.js";
+import { ParallelKind, SequenceKind } from "./kinds/flows.js";
 
 /** Every kind the control plane serves, in reconcile order. */
-export const KINDS: readonly KindDef[] = [BrokerKind, TriggerKind].sort((a, b) => a.order - b.order);
+export const KINDS: readonly KindDef[] = [
+  BrokerKind, TriggerKind, InMemoryChannelKind, ChannelKind, SubscriptionKind, SequenceKind, ParallelKind,
+].sort((a, b) => a.order - b.order);
 
 const byPath = new Map(KINDS.map((k) => [`${k.group}/${k.version}/${k.plural}`, k]));
 const byApiKind = new Map(KINDS.map((k) => [`${apiVersionOf(k)}/${k.kind}`, k]));

@@ -3,7 +3,7 @@ import { ApiError } from "../../core/errors.js";
 import type { ApiResult, KindPath } from "../../durable-objects/namespace.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import type { Resource } from "../../core/resources/types.js";
-import type { Env } from "../env.js";
+import { dispatcherNamespace, type Env } from "../env.js";
 import { requireAdmin } from "./auth.js";
 import { readManifest } from "./manifest.js";
 
@@ -85,11 +85,16 @@ api.delete(`${base}/:name`, async (c) => {
   });
 });
 
-/** Eddy's addition: what a Broker accepted, delivered, retried, dead-lettered and dropped, and why. */
-api.get("/eventing.knative.dev/v1/namespaces/:ns/brokers/:name/stats", async (c) => {
-  const { ns, name } = c.req.param();
-  const stats = await c.env.BROKER.get(c.env.BROKER.idFromName(`${ns}/${name}`)).stats();
-  if (!stats) throw new ApiError(404, `brokers "${name}" not found in namespace "${ns}"`);
+/** Eddy's addition: what a Broker or Channel accepted, delivered, retried, dead-lettered and dropped, and why. */
+api.get(`${base}/:name/stats`, async (c) => {
+  const { ns, path } = target(c);
+  const name = c.req.param("name");
+  const kind = kindByPath(path.group, path.version, path.plural)!;
+  if (!kind.dataPlane) throw new ApiError(404, `${path.plural} have no stats subresource; Brokers, Channels and InMemoryChannels do`);
+  const key = kind.dataPlane(ns, name);
+  const dns = dispatcherNamespace(c.env, key.binding);
+  const stats = await dns.get(dns.idFromName(key.name)).stats();
+  if (!stats) throw new ApiError(404, `${path.plural} "${name}" not found in namespace "${ns}"`);
   return c.json(stats);
 });
 

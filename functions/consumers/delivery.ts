@@ -1,10 +1,11 @@
 import type { DeliveryMessage, DeliveryOutcome } from "../../core/delivery/messages.js";
 import { log } from "../../core/log.js";
-import type { Env } from "../env.js";
+import { dispatcherNamespace, type Env } from "../env.js";
 import { attempt, type InternalFetch } from "./attempt.js";
 
 function owner(env: Env, msg: DeliveryMessage) {
-  return env.BROKER.get(env.BROKER.idFromName(msg.owner.name));
+  const ns = dispatcherNamespace(env, msg.owner.binding);
+  return ns.get(ns.idFromName(msg.owner.name));
 }
 
 /**
@@ -40,7 +41,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
       m.ack();
       continue;
     }
-    const key = m.body.owner.name;
+    const key = `${m.body.owner.binding}:${m.body.owner.name}`;
     const g = byOwner.get(key) ?? byOwner.set(key, { msgs: [], outcomes: [] }).get(key)!;
     g.msgs.push(m);
     g.outcomes.push(outcome);

@@ -8,7 +8,8 @@ export interface ApiResponse<T = any> {
 }
 
 const PLURALS: Record<string, string> = {
-  Broker: "brokers", Trigger: "triggers",
+  Broker: "brokers", Trigger: "triggers", Channel: "channels", InMemoryChannel: "inmemorychannels",
+  Subscription: "subscriptions", Sequence: "sequences", Parallel: "parallels",
 };
 
 export function pathFor(apiVersion: string, kind: string, ns: string, name?: string): string {
@@ -81,5 +82,22 @@ export function trigger(ns: string, name: string, brokerName: string, subscriber
     kind: "Trigger",
     metadata: { name, namespace: ns },
     spec: { broker: brokerName, subscriber: { uri: subscriberUri }, ...extra },
+  };
+}
+
+const MESSAGING = "messaging.knative.dev/v1";
+
+export function imc(ns: string, name: string, spec: Record<string, unknown> = {}) {
+  return { apiVersion: MESSAGING, kind: "InMemoryChannel", metadata: { name, namespace: ns }, spec };
+}
+
+export function channel(ns: string, name: string, spec: Record<string, unknown> = {}) {
+  return { apiVersion: MESSAGING, kind: "Channel", metadata: { name, namespace: ns }, spec };
+}
+
+export function subscription(ns: string, name: string, channelName: string, spec: Record<string, unknown>, channelKind = "InMemoryChannel") {
+  return {
+    apiVersion: MESSAGING, kind: "Subscription", metadata: { name, namespace: ns },
+    spec: { channel: { apiVersion: MESSAGING, kind: channelKind, name: channelName }, ...spec },
   };
 }

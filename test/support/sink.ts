@@ -98,3 +98,15 @@ export async function startSink(respond: Responder = accept): Promise<Sink> {
     }),
   };
 }
+
+/** Replies 200 with the received event's data plus `suffix`, as a text/plain CloudEvent (Knative's "append" step). */
+export function appendReply(suffix: string, type?: string): Responder {
+  return (req) => ({
+    status: 200,
+    headers: {
+      "ce-specversion": "1.0", "ce-id": `${req.headers["ce-id"]}-${suffix}`, "ce-source": "/append",
+      "ce-type": type ?? req.headers["ce-type"] ?? "append", "Content-Type": "text/plain",
+    },
+    body: req.body.toString() + suffix,
+  });
+}

@@ -21,6 +21,7 @@ export const BrokerKind: KindDef = {
   plural: "brokers",
   order: 10,
   addressPath: (ns, name) => `/brokers/${ns}/${name}`,
+  dataPlane: (ns, name) => ({ binding: "BROKER", name: `${ns}/${name}` }),
 
   defaults(obj) {
     const meta = (obj.metadata ??= {});
@@ -61,7 +62,9 @@ export const BrokerKind: KindDef = {
     if (dls?.error) c.set("DeadLetterSinkResolved", false, "DeadLetterSinkResolveFailed", dls.error);
     else c.set("DeadLetterSinkResolved", true);
     c.ready(["Addressable", "DeadLetterSinkResolved"]);
-    ctx.setPlan({ binding: "BROKER", name: `${ctx.namespace}/${obj.metadata.name}` }, {
+    const key = `${ctx.namespace}/${obj.metadata.name}`;
+    ctx.setPlan({ binding: "BROKER", name: key }, {
+      key,
       kind: "Broker",
       namespace: ctx.namespace,
       name: obj.metadata.name,

@@ -1,0 +1,94 @@
+import type { FieldError } from "../../errors.js";
+import type { DeliverySpec } from "../../delivery/policy.js";
+import { Conditions } from "../conditions.js";
+import { defaultDeliveryNamespace, specOf } from "../destinations.js";
+import type { KindDef } from "../kind.js";
+import type { Destination } from "../types.js";
+import { isObject, validateDelivery } from "../validate.js";
+
+export const MESSAGING = "messaging.knative.dev";
+const DEFAULT_TEMPLATE = { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel" };
+
+/**
+ * `messaging.knative.dev/v1` InMemoryChannel and Channel. Both are served by Eddy's durable
+ * channel (a Channel DO): whatever kind a Channel's `channelTemplate` names, the events are stored
+ * before 202 and survive restarts — "InMemory" is kept as a name so Knative manifests apply as they are.
+ */
+function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindDef {
+  return {
+    group: MESSAGING,
+    version: "v1",
+    kind,
+    plural,
+    order: 10,
+    addressPath: (ns, name) => `/${plural}/${ns}/${name}`,
+    dataPlane: (ns, name) => ({ binding: "CHANNEL", name: `${kind}/${ns}/${name}` }),
+
+    defaults(obj, ctx) {
+      const spec = specOf(obj);
+      if (kind === "Channel" && spec.channelTemplate === undefined) spec.channelTemplate = { ...DEFAULT_TEMPLATE };
+      defaultDeliveryNamespace(spec.delivery, ctx.namespace);
+    },
+
+    validate(obj, old, ctx) {
+      const spec = obj.spec ?? {};
+      const errs: FieldError[] = [...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs)];
+      if (kind === "Channel") {
+        const t = spec.channelTemplate;
+        if (!isObject(t) || typeof t.apiVersion !== "string" || typeof t.kind !== "string") {
+          errs.push({ field: "spec.channelTemplate", message: "must name an apiVersion and a kind (any kind is served by Eddy's durable channel)" });
+        } else if (old && JSON.stringify(old.spec?.channelTemplate) !== JSON.stringify(t)) {
+          errs.push({ field: "spec.channelTemplate", message: "is immutable; delete and recreate the Channel to change it" });
+        }
+      } else if (spec.channelTemplate !== undefined) {
+        errs.push({ field: "spec.channelTemplate", message: "is only for Channel; an InMemoryChannel is already concrete" });
+      }
+      if (spec.subscribers !== undefined && !Array.isArray(spec.subscribers)) {
+        errs.push({ field: "spec.subscribers", message: "is managed by Eddy from Subscriptions; leave it out" });
+      }
+      return errs;
+    },
+
+    reconcile(obj, ctx) {
+      const c = new Conditions(obj.status?.conditions, ctx.now);
+      const url = ctx.addressOf(obj)!;
+      c.set("Addressable", true);
+      const delivery = obj.spec?.delivery as DeliverySpec | undefined;
+      const dls = delivery?.deadLetterSink ? ctx.resolve(delivery.deadLetterSink as Destination) : undefined;
+      if (dls?.error) c.set("DeadLetterSinkResolved", false, "DeadLetterSinkResolveFailed", dls.error);
+      else c.set("DeadLetterSinkResolved", true);
+      c.ready(["Addressable", "DeadLetterSinkResolved"]);
+      const key = `${kind}/${ctx.namespace}/${obj.metadata.name}`;
+      ctx.setPlan({ binding: "CHANNEL", name: key }, {
+        key, kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes: [],
+      });
+      const subscribers = ctx.list(`${MESSAGING}/v1`, "Subscription")
+        .filter((s) => {
+          const ch = s.spec?.channel as { kind?: string; name?: string } | undefined;
+          return ch?.kind === kind && ch?.name === obj.metadata.name;
+        })
+        .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+        .map((s) => {
+          const ready = s.status?.conditions?.find((x) => x.type === "Ready");
+          return {
+            uid: s.metadata.uid,
+            observedGeneration: s.metadata.generation,
+            ready: ready?.status ?? "Unknown",
+            ...(ready?.status === "False" && ready.message ? { message: ready.message } : {}),
+          };
+        });
+      const status: Record<string, unknown> = {
+        observedGeneration: obj.metadata.generation,
+        conditions: c.list(),
+        address: { url },
+        addresses: [{ name: new URL(url).protocol.slice(0, -1), url }],
+        subscribers,
+      };
+      if (dls?.target) status.deadLetterSinkUri = dls.target.url;
+      return status;
+    },
+  };
+}
+
+export const InMemoryChannelKind = channelKind("InMemoryChannel", "inmemorychannels");
+export const ChannelKind = channelKind("Channel", "channels");

@@ -1,0 +1,211 @@
+import type { FieldError } from "../../errors.js";
+import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
+import { Conditions } from "../conditions.js";
+import { defaultDeliveryNamespace, defaultRefNamespace, specOf } from "../destinations.js";
+import type { KindDef, ReconcileContext } from "../kind.js";
+import type { RoutePlan, Target } from "../plan.js";
+import type { Destination, Resource } from "../types.js";
+import { isObject, validateDelivery, validateDestination } from "../validate.js";
+
+export const FLOWS = "flows.knative.dev";
+
+/** Sequence step i's channel; step 0's is the Sequence's own address. */
+export function sequenceStepPath(ns: string, name: string, i: number): string {
+  return i === 0 ? `/sequences/${ns}/${name}` : `/sequences/${ns}/${name}/steps/${i}`;
+}
+
+export function parallelBranchPath(ns: string, name: string, i: number): string {
+  return `/parallels/${ns}/${name}/branches/${i}`;
+}
+
+function resolveAll(ctx: ReconcileContext, dests: [string, unknown][]): { targets: Map<string, Target>; error?: string } {
+  const targets = new Map<string, Target>();
+  for (const [label, d] of dests) {
+    if (d === undefined || d === null) continue;
+    const r = ctx.resolve(d as Destination);
+    if (r.error) return { targets, error: `${label}: ${r.error}` };
+    targets.set(label, r.target!);
+  }
+  return { targets };
+}
+
+function channelPlan(ctx: ReconcileContext, obj: Resource, key: string, routes: RoutePlan[]): void {
+  ctx.setPlan({ binding: "CHANNEL", name: key }, {
+    key, kind: obj.kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes,
+  });
+}
+
+function route(uid: string, name: string, kind: string, subscriber: Target, reply: Target | undefined, delivery: DeliverySpec | undefined, dls: Target | undefined): RoutePlan {
+  return {
+    uid, kind, name, subscriber, policy: toPolicy(delivery),
+    ...(reply ? { reply } : {}), ...(dls ? { deadLetter: dls } : {}),
+  };
+}
+
+/**
+ * `flows.knative.dev/v1` Sequence: step i+1 receives step i's reply; a step that answers without
+ * an event ends the flow; the last reply goes to `spec.reply`. Each step is an internal durable
+ * channel with one route, whose reply goes to the next step's channel; each step's `delivery`
+ * governs its subscriber call and its reply hop.
+ */
+export const SequenceKind: KindDef = {
+  group: FLOWS,
+  version: "v1",
+  kind: "Sequence",
+  plural: "sequences",
+  order: 30,
+  addressPath: (ns, name) => sequenceStepPath(ns, name, 0),
+
+  defaults(obj, ctx) {
+    const spec = specOf(obj);
+    for (const step of Array.isArray(spec.steps) ? spec.steps : []) {
+      defaultRefNamespace(step, ctx.namespace);
+      if (isObject(step)) defaultDeliveryNamespace(step.delivery, ctx.namespace);
+    }
+    defaultRefNamespace(spec.reply, ctx.namespace);
+  },
+
+  validate(obj, _old, ctx) {
+    const spec = obj.spec ?? {};
+    const errs: FieldError[] = [];
+    if (!Array.isArray(spec.steps) || spec.steps.length === 0) return [{ field: "spec.steps", message: "must list at least one step" }];
+    spec.steps.forEach((step, i) => {
+      errs.push(...validateDestination(isObject(step) ? { ref: step.ref, uri: step.uri } : step, `spec.steps[${i}]`, ctx.namespace, ctx.refs));
+      if (isObject(step)) errs.push(...validateDelivery(step.delivery, `spec.steps[${i}].delivery`, ctx.namespace, ctx.refs));
+    });
+    errs.push(...validateDestination(spec.reply, "spec.reply", ctx.namespace, ctx.refs, false));
+    return errs;
+  },
+
+  reconcile(obj, ctx) {
+    const { namespace: ns } = ctx;
+    const name = obj.metadata.name;
+    const steps = (obj.spec?.steps ?? []) as (Destination & { delivery?: DeliverySpec })[];
+    const c = new Conditions(obj.status?.conditions, ctx.now);
+    const dests: [string, unknown][] = [["spec.reply", obj.spec?.reply]];
+    steps.forEach((s, i) => {
+      dests.push([`step ${i}`, { ref: s.ref, uri: s.uri }]);
+      if (s.delivery?.deadLetterSink) dests.push([`step ${i} deadLetterSink`, s.delivery.deadLetterSink]);
+    });
+    const { targets, error } = resolveAll(ctx, dests);
+    if (error) c.set("SubscriptionsReady", false, "DestinationResolveFailed", error);
+    else c.set("SubscriptionsReady", true);
+    c.set("ChannelsReady", true);
+    const ready = c.ready(["ChannelsReady", "SubscriptionsReady"]);
+    const stepUrl = (i: number) => ctx.baseUrl + sequenceStepPath(ns, name, i);
+    steps.forEach((s, i) => {
+      const sub = targets.get(`step ${i}`);
+      const reply = i < steps.length - 1 ? { url: stepUrl(i + 1), internal: true } : targets.get("spec.reply");
+      const routes = ready && sub
+        ? [route(`${obj.metadata.uid}/step/${i}`, `${name}/step-${i}`, "Sequence", sub, reply, s.delivery, targets.get(`step ${i} deadLetterSink`))]
+        : [];
+      channelPlan(ctx, obj, `Sequence/${ns}/${name}/${i}`, routes);
+    });
+    const url = stepUrl(0);
+    const readyStr = ready ? "True" : "False";
+    return {
+      observedGeneration: obj.metadata.generation,
+      conditions: c.list(),
+      address: { url },
+      addresses: [{ name: new URL(url).protocol.slice(0, -1), url }],
+      channelStatuses: steps.map((_, i) => ({ channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-sequence-${i}` }, address: { url: stepUrl(i) }, ready: { status: "True" } })),
+      subscriptionStatuses: steps.map((_, i) => ({ subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-sequence-${i}` }, ready: { status: readyStr } })),
+    };
+  },
+};
+
+interface Branch {
+  filter?: Destination;
+  subscriber: Destination;
+  reply?: Destination;
+  delivery?: DeliverySpec;
+}
+
+/**
+ * `flows.knative.dev/v1` Parallel: the ingress channel offers each event to every branch; a branch
+ * whose filter replies 200 with an event (or that has no filter) passes that event to its
+ * subscriber, whose reply goes to the branch `reply` or the Parallel's. Branches are independent.
+ * The branch `delivery` governs the branch subscriber, not the filter (as in Knative).
+ */
+export const ParallelKind: KindDef = {
+  group: FLOWS,
+  version: "v1",
+  kind: "Parallel",
+  plural: "parallels",
+  order: 30,
+  addressPath: (ns, name) => `/parallels/${ns}/${name}`,
+
+  defaults(obj, ctx) {
+    const spec = specOf(obj);
+    for (const b of Array.isArray(spec.branches) ? spec.branches : []) {
+      if (!isObject(b)) continue;
+      for (const k of ["filter", "subscriber", "reply"]) defaultRefNamespace(b[k], ctx.namespace);
+      defaultDeliveryNamespace(b.delivery, ctx.namespace);
+    }
+    defaultRefNamespace(spec.reply, ctx.namespace);
+  },
+
+  validate(obj, _old, ctx) {
+    const spec = obj.spec ?? {};
+    if (!Array.isArray(spec.branches) || spec.branches.length === 0) return [{ field: "spec.branches", message: "must list at least one branch" }];
+    const errs: FieldError[] = [];
+    spec.branches.forEach((b, i) => {
+      const at = `spec.branches[${i}]`;
+      if (!isObject(b)) return void errs.push({ field: at, message: "must be an object with a subscriber" });
+      errs.push(...validateDestination(b.filter, `${at}.filter`, ctx.namespace, ctx.refs, false));
+      errs.push(...validateDestination(b.subscriber, `${at}.subscriber`, ctx.namespace, ctx.refs));
+      errs.push(...validateDestination(b.reply, `${at}.reply`, ctx.namespace, ctx.refs, false));
+      errs.push(...validateDelivery(b.delivery, `${at}.delivery`, ctx.namespace, ctx.refs));
+    });
+    errs.push(...validateDestination(spec.reply, "spec.reply", ctx.namespace, ctx.refs, false));
+    return errs;
+  },
+
+  reconcile(obj, ctx) {
+    const { namespace: ns } = ctx;
+    const name = obj.metadata.name;
+    const branches = (obj.spec?.branches ?? []) as Branch[];
+    const c = new Conditions(obj.status?.conditions, ctx.now);
+    const dests: [string, unknown][] = [["spec.reply", obj.spec?.reply]];
+    branches.forEach((b, i) => {
+      dests.push([`branch ${i} filter`, b.filter], [`branch ${i} subscriber`, b.subscriber], [`branch ${i} reply`, b.reply]);
+      if (b.delivery?.deadLetterSink) dests.push([`branch ${i} deadLetterSink`, b.delivery.deadLetterSink]);
+    });
+    const { targets, error } = resolveAll(ctx, dests);
+    if (error) c.set("SubscriptionsReady", false, "DestinationResolveFailed", error);
+    else c.set("SubscriptionsReady", true);
+    c.set("ChannelsReady", true);
+    const ready = c.ready(["ChannelsReady", "SubscriptionsReady"]);
+    const url = ctx.baseUrl + `/parallels/${ns}/${name}`;
+    const ingressRoutes: RoutePlan[] = [];
+    branches.forEach((b, i) => {
+      const branchChannel = { url: ctx.baseUrl + parallelBranchPath(ns, name, i), internal: true };
+      const filter = targets.get(`branch ${i} filter`);
+      const sub = targets.get(`branch ${i} subscriber`);
+      if (ready) {
+        ingressRoutes.push(filter
+          ? route(`${obj.metadata.uid}/filter/${i}`, `${name}/filter-${i}`, "Parallel", filter, branchChannel, undefined, undefined)
+          : route(`${obj.metadata.uid}/filter/${i}`, `${name}/filter-${i}`, "Parallel", branchChannel, undefined, undefined, undefined));
+      }
+      const reply = targets.get(`branch ${i} reply`) ?? targets.get("spec.reply");
+      const routes = ready && sub
+        ? [route(`${obj.metadata.uid}/branch/${i}`, `${name}/branch-${i}`, "Parallel", sub, reply, b.delivery, targets.get(`branch ${i} deadLetterSink`))]
+        : [];
+      channelPlan(ctx, obj, `Parallel/${ns}/${name}/${i}`, routes);
+    });
+    channelPlan(ctx, obj, `Parallel/${ns}/${name}`, ingressRoutes);
+    const readyStr = ready ? "True" : "False";
+    return {
+      observedGeneration: obj.metadata.generation,
+      conditions: c.list(),
+      address: { url },
+      addresses: [{ name: new URL(url).protocol.slice(0, -1), url }],
+      ingressChannelStatus: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-parallel` }, ready: { status: "True" } },
+      branchStatuses: branches.map((_, i) => ({
+        filterSubscriptionStatus: { subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-parallel-filter-${i}` }, ready: { status: readyStr } },
+        filterChannelStatus: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-parallel-${i}` }, ready: { status: "True" } },
+        subscriptionStatus: { subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-parallel-${i}` }, ready: { status: readyStr } },
+      })),
+    };
+  },
+};

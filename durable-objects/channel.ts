@@ -1,0 +1,27 @@
+import type { CloudEvent } from "../core/cloudevents/event.js";
+import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
+import { Dispatcher } from "./dispatcher.js";
+import type { DeliveryRow, StoredEvent } from "./ledger.js";
+
+/**
+ * A durable channel: the data plane of Channel, InMemoryChannel, and the internal channels of
+ * Sequence and Parallel. Every Subscription gets every event with its own retry state; a
+ * subscriber's reply goes to the Subscription's `reply` through the same retries (and, when that
+ * hop fails for good, the original event goes to the dead-letter sink); without a `reply` it is
+ * discarded. Events pass through unchanged: a channel adds no attributes.
+ */
+export class Channel extends Dispatcher {
+  protected readonly binding = "CHANNEL" as const;
+
+  protected accept(ev: CloudEvent, now: number): void {
+    const routes = [...this.routes.keys()];
+    if (routes.length === 0) this.dropEvent(ev, "no-subscribers", "the channel has no ready Subscription", now);
+    else this.ledger.record(ev, MAX_BROKER_TTL, routes, now);
+  }
+
+  onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void {
+    const route = this.route(row.route);
+    if (route?.reply) this.ledger.recordReply(row, reply, original.ttl, now);
+    else this.counters.add("repliesDiscarded");
+  }
+}

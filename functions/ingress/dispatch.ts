@@ -1,0 +1,45 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { ApiError } from "../../core/errors.js";
+import type { PlanBinding } from "../../core/resources/plan.js";
+import { dispatcherNamespace, type Env } from "../env.js";
+import { sink } from "./sink.js";
+
+type C = Context<{ Bindings: Env }>;
+
+/** Hands events to the data-plane object `name`; 404 with `what` when it does not exist. */
+export function sinkTo(c: C, binding: PlanBinding, name: string, what: string): Promise<Response> {
+  return sink(c, async (events) => {
+    const ns = dispatcherNamespace(c.env, binding);
+    const res = await ns.get(ns.idFromName(name)).publish(events);
+    if (!res.ok) throw new ApiError(404, `${what} does not exist; create it through the API first`);
+  });
+}
+
+const NAME = "{[^/]+/?}";
+const strip = (s: string) => s.replace(/\/$/, "");
+
+/**
+ * Ingress of a channel-like addressable: `/{ns}/{name}` and, for flows, `/{ns}/{name}/{sub}/{i}`
+ * for their internal step or branch channels.
+ *
+ * @example
+ * app.route("/channels", channelIngress("Channel", "channel"));
+ */
+export function channelIngress(kind: string, label: string, sub?: { path: string; first?: number }): Hono<{ Bindings: Env }> {
+  const r = new Hono<{ Bindings: Env }>();
+  r.all(`/:ns/:name${NAME}`, (c) => {
+    const { ns } = c.req.param();
+    const name = strip(c.req.param("name"));
+    const key = sub?.first !== undefined ? `${kind}/${ns}/${name}/${sub.first}` : `${kind}/${ns}/${name}`;
+    return sinkTo(c, "CHANNEL", key, `${label} "${name}" in namespace "${ns}"`);
+  });
+  if (sub) {
+    r.all(`/:ns/:name/${sub.path}/:i{[0-9]+/?}`, (c) => {
+      const { ns, name } = c.req.param();
+      const i = strip(c.req.param("i"));
+      return sinkTo(c, "CHANNEL", `${kind}/${ns}/${name}/${Number(i)}`, `${label} "${name}" (${sub.path} ${i}) in namespace "${ns}"`);
+    });
+  }
+  return r;
+}
