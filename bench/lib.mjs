@@ -87,12 +87,12 @@ export function percentile(sorted, p) {
  * Every request carries a unique id, a run tag and its send time (performance.now of this process,
  * which also hosts the sink) so arrival latency can be measured.
  */
-export async function load({ url, tag, connections, seconds, rate }) {
+export async function load({ url, tag, connections, seconds, rate, amount }) {
   let n = 0;
   const result = await autocannon({
     url,
     connections,
-    duration: seconds,
+    ...(amount ? { amount } : { duration: seconds }),
     pipelining: 1,
     ...(rate ? { overallRate: rate } : {}),
     requests: [{
@@ -113,6 +113,7 @@ export async function load({ url, tag, connections, seconds, rate }) {
     }],
   });
   return {
+    durationS: result.duration,
     sent: result.requests.sent,
     ok: result["2xx"],
     non2xx: result.non2xx,

@@ -17,6 +17,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 /** Offered rate of the latency runs, in deliveries per second. */
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+/** Deliveries per channel fan-out row: the event count is this divided by the fan-out. */
+const FANOUT_DELIVERIES = Number(process.env.BENCH_FANOUT_DELIVERIES ?? 12000);
 
 function step(msg) {
   console.log(`[bench] ${msg}`);
@@ -51,18 +53,18 @@ async function brokerWithTriggers(eddy, name, n, sinkUrl) {
  * delivery; rates are per second of wall time from the first POST to the last arrival. Latency: a
  * fixed, evenly paced rate well below capacity, so POST→arrival reflects the path and not a backlog.
  */
-async function measure(sink, url, tag, fanout) {
+async function measure(sink, url, tag, fanout, amount) {
   const t0 = performance.now();
-  const ingress = await load({ url, tag, connections: CONNECTIONS, seconds: SECONDS });
+  const ingress = await load({ url, tag, connections: CONNECTIONS, ...(amount ? { amount } : { seconds: SECONDS }) });
   const expected = ingress.ok * fanout;
   const d = await drain(sink, tag, expected, 120_000);
   const r = sink.runs.get(tag);
   const wallS = r ? (r.last - t0) / 1000 : NaN;
-  const rate = Math.max(10, Math.round(RATE / fanout));
+  const rate = Math.max(2, Math.round(RATE / fanout));
   const lt = await paced({ url, tag: `${tag}-lat`, rate, seconds: LATENCY_SECONDS });
   const l = await drain(sink, `${tag}-lat`, lt.ok * fanout, 60_000);
   return {
-    ingress: { eventsPerSec: round(ingress.ok / SECONDS), p50Ms: ingress.p50, p99Ms: ingress.p99, non2xx: ingress.non2xx, errors: ingress.errors },
+    ingress: { eventsPerSec: round(ingress.ok / (amount ? ingress.durationS : SECONDS)), p50Ms: ingress.p50, p99Ms: ingress.p99, non2xx: ingress.non2xx, errors: ingress.errors },
     delivery: {
       deliveredPerSec: round(d.delivered / wallS),
       eventsPerSec: round(d.delivered / fanout / wallS),
@@ -75,6 +77,20 @@ async function measure(sink, url, tag, fanout) {
 
 function round(x) {
   return Math.round(x * 10) / 10;
+}
+
+async function channelWithSubscriptions(eddy, name, n, sinkUrl) {
+  const ns = "bench";
+  const c = await api(eddy, "PUT", `/apis/messaging.knative.dev/v1/namespaces/${ns}/inmemorychannels/${name}`, {
+    apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", metadata: { name }, spec: { delivery: { retry: 3 } },
+  });
+  for (let i = 0; i < n; i++) {
+    await api(eddy, "PUT", `/apis/messaging.knative.dev/v1/namespaces/${ns}/subscriptions/${name}-s${i}`, {
+      apiVersion: "messaging.knative.dev/v1", kind: "Subscription", metadata: { name: `${name}-s${i}` },
+      spec: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name }, subscriber: { uri: sinkUrl } },
+    });
+  }
+  return c.status.address.url;
 }
 
 async function filterBench() {
@@ -116,6 +132,16 @@ async function main() {
     results.rows.eddy10 = await measure(sink, ten, "eddy10", 10);
     step("relay Worker: 10 deliveries per request (ceiling)");
     results.rows.relay10 = await measure(sink, `${base.url}/relay?n=10`, "relay10", 10);
+    results.fanout = [];
+    for (const n of [1, 10, 100]) {
+      const url = await channelWithSubscriptions(eddy, `fan${n}`, n, sink.url);
+      const amount = Math.ceil(FANOUT_DELIVERIES / n);
+      step(`Eddy: InMemoryChannel with ${n} Subscription(s), ${amount} events`);
+      const eddyRow = await measure(sink, url, `chan${n}`, n, amount);
+      step(`relay Worker: ${n} deliveries per request (ceiling)`);
+      const relayRow = await measure(sink, `${base.url}/relay?n=${n}`, `crelay${n}`, n, amount);
+      results.fanout.push({ subscriptions: n, events: amount, eddy: eddyRow, relay: relayRow });
+    }
   } finally {
     await eddy.stop();
     await base.stop();
@@ -154,6 +180,15 @@ function render(r) {
     `| 10 Triggers: POST→arrival p50 / p99 ms at ${R.eddy10.latency.offeredEventsPerSec} events/s | ${R.eddy10.latency.p50Ms} / ${R.eddy10.latency.p99Ms} | ${R.relay10.latency.p50Ms} / ${R.relay10.latency.p99Ms} | ${ratio(R.eddy10.latency.p50Ms, R.relay10.latency.p50Ms)} / ${ratio(R.eddy10.latency.p99Ms, R.relay10.latency.p99Ms)} |`,
     `| deliveries completed / expected (1, 10 Triggers) | ${R.eddy1.delivery.delivered}/${R.eddy1.delivery.expected}, ${R.eddy10.delivery.delivered}/${R.eddy10.delivery.expected} | ${R.relay1.delivery.delivered}/${R.relay1.delivery.expected}, ${R.relay10.delivery.delivered}/${R.relay10.delivery.expected} | |`,
   ];
+  if (r.fanout) {
+    lines.push("", "| channel fan-out | Eddy delivered events/s (deliveries/s) | ceiling events/s (deliveries/s) | Eddy / ceiling | Eddy POST→arrival p50 / p99 ms | ceiling p50 / p99 ms | at events/s |", "| --- | --- | --- | --- | --- | --- | --- |");
+    for (const f of r.fanout) {
+      const e = f.eddy;
+      const c = f.relay;
+      lines.push(`| ${f.subscriptions} Subscription(s), ${f.events} events | ${e.delivery.eventsPerSec} (${e.delivery.deliveredPerSec}) | ${c.delivery.eventsPerSec} (${c.delivery.deliveredPerSec}) | ${ratio(e.delivery.eventsPerSec, c.delivery.eventsPerSec)} | ${e.latency.p50Ms} / ${e.latency.p99Ms} | ${c.latency.p50Ms} / ${c.latency.p99Ms} | ${e.latency.offeredEventsPerSec} |`);
+    }
+    lines.push(`| Broker, 1 and 10 Triggers (same run, above) | ${R.eddy1.delivery.eventsPerSec} and ${R.eddy10.delivery.eventsPerSec} | | | ${R.eddy1.latency.p50Ms} / ${R.eddy1.latency.p99Ms} and ${R.eddy10.latency.p50Ms} / ${R.eddy10.latency.p99Ms} | | |`);
+  }
   if (r.filters) {
     lines.push("", "| filter | evaluations/s | cost per evaluation vs a no-filter pass |", "| --- | --- | --- |");
     for (const f of r.filters) lines.push(`| ${f.name} | ${Math.round(f.opsPerSec).toLocaleString("en-US")} | ${(1 / f.ratioToNoFilter).toFixed(1)}× |`);
