@@ -3,6 +3,9 @@ import type { CloudEvent } from "../core/cloudevents/event.js";
 import type { DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
 import type { DispatcherPlan, PlanBinding, RoutePlan } from "../core/resources/plan.js";
 import type { Env } from "../functions/env.js";
+import type { ObservedType } from "../core/resources/eventtypes.js";
+import type { KReference } from "../core/resources/types.js";
+import { log } from "../core/log.js";
 import { Counters, COUNTER_SCHEMA, type DropRecord } from "./counters.js";
 import { Ledger, LEDGER_SCHEMA, ledgerOptions, type DeliveryRow, type LedgerHost, type StoredEvent } from "./ledger.js";
 import { Sql } from "./sql.js";
@@ -30,6 +33,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   protected plan: DispatcherPlan | null = null;
   private version = 0;
   protected routes = new Map<string, RoutePlan>();
+  /** (type, source) pairs already reported to the control plane, and those being reported. */
+  private seenTypes = new Set<string>();
+  private reportingTypes = new Map<string, ObservedType>();
 
   protected abstract readonly binding: PlanBinding;
 
@@ -39,6 +45,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.db.migrate([[...LEDGER_SCHEMA, ...COUNTER_SCHEMA, "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]]);
     this.counters = new Counters(this.db, () => this.owner.name);
     this.ledger = new Ledger(this.db, ctx.storage, { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE }, this, this.counters, ledgerOptions(env));
+    this.db.run("CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))");
+    for (const r of this.db.all<{ type: string; source: string }>("SELECT type, source FROM event_types")) this.seenTypes.add(`${r.type}\n${r.source}`);
     const saved = this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'plan'");
     void ctx.blockConcurrencyWhile(async () => {
       if (saved) {
@@ -75,7 +83,10 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   async publish(events: CloudEvent[]): Promise<PublishResult> {
     if (!this.plan) return { ok: false, status: 404 };
     const now = Date.now();
-    for (const ev of events) this.accept(ev, now);
+    for (const ev of events) {
+      this.accept(ev, now);
+      this.observe(ev);
+    }
     this.counters.add("accepted", events.length);
     return { ok: true, accepted: events.length };
   }
@@ -107,6 +118,37 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   /** Called after the routes changed, e.g. to compile filters. */
   protected onPlan(): void {}
+
+  /**
+   * Reports a (type, source) pair the first time it is seen, so the control plane can create its
+   * EventType. Off the request path: the producer's 202 never waits for it; a failed report is
+   * retried the next time the pair is seen.
+   */
+  private observe(ev: CloudEvent): void {
+    const ref = this.plan?.options?.eventTypes as KReference | undefined;
+    if (!ref) return;
+    const t = { type: String(ev.attrs.type), source: String(ev.attrs.source) };
+    const key = `${t.type}\n${t.source}`;
+    if (this.seenTypes.has(key) || this.reportingTypes.has(key)) return;
+    this.reportingTypes.set(key, t);
+    if (this.reportingTypes.size === 1) setTimeout(() => void this.reportTypes(ref), 0);
+  }
+
+  private async reportTypes(ref: KReference): Promise<void> {
+    const batch = [...this.reportingTypes];
+    try {
+      const ns = this.env.NAMESPACE.get(this.env.NAMESPACE.idFromName(ref.namespace ?? this.namespace));
+      await ns.observeEventTypes(ref, batch.map(([, t]) => t));
+      for (const [key, t] of batch) {
+        this.db.run("INSERT OR IGNORE INTO event_types (type, source) VALUES (?, ?)", t.type, t.source);
+        this.seenTypes.add(key);
+      }
+    } catch (e) {
+      log.warn("could not register event types; will retry when they are seen again", { owner: this.owner.name, error: String(e) });
+    } finally {
+      for (const [key] of batch) this.reportingTypes.delete(key);
+    }
+  }
 
   protected dropEvent(ev: CloudEvent, reason: string, detail: string, now: number): void {
     this.counters.drop(reason, {

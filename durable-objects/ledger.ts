@@ -358,7 +358,8 @@ export class Ledger {
     }
   }
 
-  private wakeAt(at: number): void {
+  /** Makes sure the alarm fires no later than `at` (owners multiplex their own timers through this). */
+  wakeAt(at: number): void {
     if (this.alarmAt !== null && this.alarmAt <= at) return;
     this.alarmAt = at;
     void this.storage.setAlarm(at);

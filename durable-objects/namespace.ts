@@ -5,7 +5,9 @@ import { apiVersionOf, type KindDef } from "../core/resources/kind.js";
 import type { DispatcherPlan, PlanBinding } from "../core/resources/plan.js";
 import { reconcileNamespace } from "../core/resources/reconcile.js";
 import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
-import type { Resource } from "../core/resources/types.js";
+import type { KReference, Resource } from "../core/resources/types.js";
+import { autoEventType, type ObservedType } from "../core/resources/eventtypes.js";
+import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
 import { log } from "../core/log.js";
 import { dispatcherNamespace, type Env } from "../functions/env.js";
 import { Sql } from "./sql.js";
@@ -33,6 +35,8 @@ const SCHEMA = [
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
   "CREATE TABLE pushed (key TEXT PRIMARY KEY, hash TEXT NOT NULL)",
 ];
+
+const EVENT_TYPE_API = "eventing.knative.dev/v1beta3";
 
 function keyOf(apiVersion: string, kind: string, name: string): string {
   return `${apiVersion}/${kind}/${name}`;
@@ -108,10 +112,21 @@ export class Namespace extends DurableObject<Env> {
       const key = keyOf(obj.apiVersion, obj.kind, name);
       this.objects.delete(key);
       this.db.run("DELETE FROM resources WHERE key = ?", key);
+      this.dropOwnedEventTypes(obj);
       this.nextRv();
       await this.reconcile(ns, baseUrl);
       return obj;
     });
+  }
+
+  /**
+   * Creates the EventTypes of (type, source) pairs seen at an addressable, unless they exist.
+   * Called by Brokers, Channels and sources the first time they see a pair.
+   */
+  async observeEventTypes(reference: KReference, types: ObservedType[]): Promise<void> {
+    const ns = reference.namespace ?? this.meta("namespace") ?? "";
+    const base = this.meta("baseUrl");
+    if (this.ensureEventTypes(ns, reference, types) && base) await this.reconcile(ns, base);
   }
 
   override async alarm(): Promise<void> {
@@ -121,6 +136,43 @@ export class Namespace extends DurableObject<Env> {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /** Stores the auto-created EventTypes that do not exist yet; true when any was created. */
+  private ensureEventTypes(ns: string, reference: KReference, types: ObservedType[]): boolean {
+    let created = false;
+    for (const t of types) {
+      const manifest = autoEventType(reference, t);
+      if (this.objects.has(keyOf(EVENT_TYPE_API, "EventType", manifest.metadata.name))) continue;
+      const obj = admit({ body: manifest, kind: EventTypeKind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.nextRv(), suffix: randomSuffix() });
+      const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
+      this.objects.set(key, obj);
+      this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
+      created = true;
+    }
+    return created;
+  }
+
+  /** Sources declare what they emit in `status.ceAttributes`; those become EventTypes too. */
+  private declaredEventTypes(ns: string): boolean {
+    let created = false;
+    for (const r of this.objects.values()) {
+      const attrs = r.status?.ceAttributes as ObservedType[] | undefined;
+      if (!Array.isArray(attrs) || attrs.length === 0) continue;
+      created = this.ensureEventTypes(ns, { apiVersion: r.apiVersion, kind: r.kind, name: r.metadata.name, namespace: ns }, attrs) || created;
+    }
+    return created;
+  }
+
+  /** Auto-created EventTypes go with the object they describe. */
+  private dropOwnedEventTypes(owner: Resource): void {
+    for (const [key, r] of this.objects) {
+      const ref = r.spec?.reference as KReference | undefined;
+      if (r.kind === "EventType" && r.metadata.labels?.[AUTO_CREATED_LABEL] === "true" && ref?.kind === owner.kind && ref.name === owner.metadata.name) {
+        this.objects.delete(key);
+        this.db.run("DELETE FROM resources WHERE key = ?", key);
+      }
+    }
+  }
 
   private kind(path: KindPath): KindDef {
     const k = kindByPath(path.group, path.version, path.plural);
@@ -147,7 +199,16 @@ export class Namespace extends DurableObject<Env> {
     const run = async () => {
       this.setMeta("namespace", ns);
       this.setMeta("baseUrl", baseUrl);
-      const { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString());
+      const hasSecret = (name: string) => {
+        const v = (this.env as unknown as Record<string, unknown>)[name];
+        return typeof v === "string" && v !== "";
+      };
+      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret);
+      if (this.declaredEventTypes(ns)) {
+        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret);
+        changed = [...new Set([...changed, ...again.changed])];
+        plans = again.plans;
+      }
       for (const r of changed) {
         this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", keyOf(r.apiVersion, r.kind, r.metadata.name), JSON.stringify(r));
       }

@@ -5,6 +5,7 @@ import { api } from "./api/routes.js";
 import type { Env } from "./env.js";
 import { brokerIngress } from "./ingress/broker.js";
 import { channelIngress } from "./ingress/dispatch.js";
+import { webhookIngress } from "./ingress/webhook.js";
 
 /**
  * The Worker's HTTP surface: the control-plane API under `/apis`, and the ingress of every
@@ -20,9 +21,10 @@ app.route("/channels", channelIngress("Channel", "channel"));
 app.route("/inmemorychannels", channelIngress("InMemoryChannel", "inmemorychannel"));
 app.route("/sequences", channelIngress("Sequence", "sequence", { path: "steps", first: 0 }));
 app.route("/parallels", channelIngress("Parallel", "parallel", { path: "branches" }));
+app.route("/webhooks", webhookIngress);
 
 app.notFound((c) => {
-  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural}, addressables under /brokers, /channels, /inmemorychannels, /sequences and /parallels`;
+  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural}, addressables under /brokers, /channels, /inmemorychannels, /sequences, /parallels and /webhooks`;
   return render(c.req.path, new ApiError(404, msg));
 });
 

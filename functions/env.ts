@@ -1,6 +1,8 @@
 import type { Broker } from "../durable-objects/broker.js";
 import type { Channel } from "../durable-objects/channel.js";
 import type { Dispatcher } from "../durable-objects/dispatcher.js";
+import type { Source } from "../durable-objects/source.js";
+import type { Scheduler } from "../durable-objects/scheduler.js";
 import type { Namespace } from "../durable-objects/namespace.js";
 import type { DeliveryMessage } from "../core/delivery/messages.js";
 
@@ -21,12 +23,15 @@ export interface Env {
   NAMESPACE: DurableObjectNamespace<Namespace>;
   BROKER: DurableObjectNamespace<Broker>;
   CHANNEL: DurableObjectNamespace<Channel>;
+  SOURCE: DurableObjectNamespace<Source>;
+  SCHEDULER: DurableObjectNamespace<Scheduler>;
   DELIVERY_QUEUE: Queue<DeliveryMessage>;
   DEAD_LETTER_QUEUE: Queue<DeliveryMessage>;
 }
 
 /** The Durable Object namespace that runs a data-plane binding. */
-export function dispatcherNamespace(env: Env, binding: "BROKER" | "CHANNEL"): DurableObjectNamespace<Dispatcher> {
-  // Both classes share the Dispatcher RPC surface (configure, publish, settle, loadEvent, stats).
-  return (binding === "CHANNEL" ? env.CHANNEL : env.BROKER) as unknown as DurableObjectNamespace<Dispatcher>;
+export function dispatcherNamespace(env: Env, binding: "BROKER" | "CHANNEL" | "SOURCE"): DurableObjectNamespace<Dispatcher> {
+  // All three classes share the Dispatcher RPC surface (configure, publish, settle, loadEvent, stats).
+  const ns = binding === "CHANNEL" ? env.CHANNEL : binding === "SOURCE" ? env.SOURCE : env.BROKER;
+  return ns as unknown as DurableObjectNamespace<Dispatcher>;
 }

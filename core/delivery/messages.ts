@@ -8,7 +8,7 @@ export type Hop = "subscriber" | "reply" | "dls";
 
 /** The Durable Object that owns a delivery's durable record and must hear its outcome. */
 export interface OwnerRef {
-  binding: "BROKER" | "CHANNEL";
+  binding: "BROKER" | "CHANNEL" | "SOURCE";
   name: string;
 }
 

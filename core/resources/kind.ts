@@ -23,6 +23,8 @@ export interface ReconcileContext {
   resolve(dest: Destination | undefined): { target?: Target; error?: string };
   /** The plan a data-plane object will receive; created by its owner, extended by its routes. */
   plan(key: PlanKey): DispatcherPlan | undefined;
+  /** Whether a wrangler secret / .dev.vars entry of this name is set (sources name their secrets). */
+  hasSecret(name: string): boolean;
   setPlan(key: PlanKey, plan: DispatcherPlan): void;
 }
 

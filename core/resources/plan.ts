@@ -42,7 +42,7 @@ export interface DispatcherPlan {
 }
 
 /** Names the Durable Object that runs a plan: its binding and the name it is addressed by. */
-export type PlanBinding = "BROKER" | "CHANNEL";
+export type PlanBinding = "BROKER" | "CHANNEL" | "SOURCE";
 
 export interface PlanKey {
   binding: PlanBinding;

@@ -20,7 +20,9 @@ export interface ReconcileResult {
  * @example
  * const { changed, plans } = reconcileNamespace(all, "default", "https://eddy.example", new Date().toISOString());
  */
-export function reconcileNamespace(resources: Resource[], namespace: string, baseUrl: string, now: string): ReconcileResult {
+export function reconcileNamespace(
+  resources: Resource[], namespace: string, baseUrl: string, now: string, hasSecret: (name: string) => boolean = () => true,
+): ReconcileResult {
   const index = new Map<string, Resource>();
   for (const r of resources) index.set(`${r.apiVersion}/${r.kind}/${r.metadata.name}`, r);
   const plans = new Map<string, DispatcherPlan>();
@@ -49,6 +51,7 @@ export function reconcileNamespace(resources: Resource[], namespace: string, bas
       return { target: { url: dest.uri ? new URL(dest.uri, url).toString() : url, internal: true } };
     },
     plan: (key) => plans.get(planKeyString(key)),
+    hasSecret,
     setPlan: (key, plan) => void plans.set(planKeyString(key), plan),
   };
 

@@ -5,10 +5,13 @@ import { TriggerKind } from "./kinds/trigger.js";
 import { ChannelKind, InMemoryChannelKind } from "./kinds/channel.js";
 import { SubscriptionKind } from "./kinds/subscription.js";
 import { ParallelKind, SequenceKind } from "./kinds/flows.js";
+import { PingSourceKind, WebhookSourceKind } from "./kinds/sources.js";
+import { EventTypeKind } from "./kinds/eventtype.js";
 
 /** Every kind the control plane serves, in reconcile order. */
 export const KINDS: readonly KindDef[] = [
   BrokerKind, TriggerKind, InMemoryChannelKind, ChannelKind, SubscriptionKind, SequenceKind, ParallelKind,
+  PingSourceKind, WebhookSourceKind, EventTypeKind,
 ].sort((a, b) => a.order - b.order);
 
 const byPath = new Map(KINDS.map((k) => [`${k.group}/${k.version}/${k.plural}`, k]));

@@ -8,8 +8,16 @@ declare module "vitest" {
   }
 }
 
+/** Signing secrets the e2e webhook tests use, given to the platform as vars (as .dev.vars would). */
+export const TEST_SECRETS = {
+  TEST_GITHUB_SECRET: "gh-test-secret",
+  TEST_GITHUB_SECRET_NEXT: "gh-rotated-secret",
+  TEST_STRIPE_SECRET: "whsec_stripe_test_secret",
+  TEST_SLACK_SECRET: "slack-signing-secret",
+};
+
 export default async function setup(project: TestProject) {
-  const p = await startPlatform();
+  const p = await startPlatform({ extraArgs: Object.entries(TEST_SECRETS).flatMap(([k, v]) => ["--var", `${k}:${v}`]) });
   project.provide("platform", { url: p.url, token: p.token, port: p.port, persistDir: p.persistDir });
   return async () => {
     await p.stop();

@@ -1,6 +1,7 @@
 import type { FieldError } from "../../errors.js";
 import type { DeliverySpec } from "../../delivery/policy.js";
 import { Conditions } from "../conditions.js";
+import { eventTypeReference } from "../eventtypes.js";
 import type { KindDef } from "../kind.js";
 import { isObject, validateDelivery } from "../validate.js";
 
@@ -71,6 +72,7 @@ export const BrokerKind: KindDef = {
       uid: obj.metadata.uid,
       generation: obj.metadata.generation,
       routes: [],
+      options: { eventTypes: eventTypeReference("eventing.knative.dev/v1", "Broker", obj.metadata.name, ctx.namespace, obj.metadata.annotations) },
     });
     const status: Record<string, unknown> = {
       observedGeneration: obj.metadata.generation,

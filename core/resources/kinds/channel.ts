@@ -1,6 +1,7 @@
 import type { FieldError } from "../../errors.js";
 import type { DeliverySpec } from "../../delivery/policy.js";
 import { Conditions } from "../conditions.js";
+import { eventTypeReference } from "../eventtypes.js";
 import { defaultDeliveryNamespace, specOf } from "../destinations.js";
 import type { KindDef } from "../kind.js";
 import type { Destination } from "../types.js";
@@ -61,6 +62,7 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
       const key = `${kind}/${ctx.namespace}/${obj.metadata.name}`;
       ctx.setPlan({ binding: "CHANNEL", name: key }, {
         key, kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes: [],
+        options: { eventTypes: eventTypeReference(`${MESSAGING}/v1`, kind, obj.metadata.name, ctx.namespace, obj.metadata.annotations) },
       });
       const subscribers = ctx.list(`${MESSAGING}/v1`, "Subscription")
         .filter((s) => {

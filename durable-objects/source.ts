@@ -1,0 +1,150 @@
+import type { CloudEvent } from "../core/cloudevents/event.js";
+import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
+import { log } from "../core/log.js";
+import { compileSchedule, pingEvent, type PingConfig } from "../core/sources/ping.js";
+import { receiveWebhook, type WebhookConfig } from "../core/webhooks/index.js";
+import type { DispatcherPlan } from "../core/resources/plan.js";
+import { Dispatcher } from "./dispatcher.js";
+
+/** A minute tick not yet fired by the Cron Trigger fires from the alarm this long after it is due. */
+const CRON_GRACE_MS = 5_000;
+/** Forget delivery ids in batches, every this many new ones. */
+const DEDUP_TRIM_EVERY = 200;
+
+export interface WebhookReply {
+  status: number;
+  contentType?: string;
+  body?: string;
+}
+
+/**
+ * The data plane of a source (WebhookSource, PingSource): turns what arrives — a signed webhook
+ * delivery, a clock tick — into CloudEvents, stores them with a delivery to the sink, and sends
+ * them with the same retries and dead letters as Brokers and Channels.
+ *
+ * Webhooks: the signature is checked here against the secrets named in the plan; a rejected
+ * delivery stores nothing; a delivery id seen within the dedup window is dropped and counted.
+ * Ticks: `fire(tick)` is idempotent (the last fired tick is stored), so the Cron Trigger and the
+ * alarm can both drive a schedule and a tick still fires once, also across a restart.
+ */
+export class Source extends Dispatcher {
+  protected readonly binding = "SOURCE" as const;
+  private sinceTrim = 0;
+
+  constructor(ctx: DurableObjectState, env: import("../functions/env.js").Env) {
+    super(ctx, env);
+    this.db.run("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+  }
+
+  private get ping(): PingConfig | undefined {
+    return this.plan?.options?.ping as PingConfig | undefined;
+  }
+
+  private get webhook(): WebhookConfig | undefined {
+    return this.plan?.options?.webhook as WebhookConfig | undefined;
+  }
+
+  override async configure(plan: DispatcherPlan | null, version: number): Promise<void> {
+    const previousKey = this.plan?.key;
+    await super.configure(plan, version);
+    const cfg = this.ping;
+    const scheduler = this.env.SCHEDULER.get(this.env.SCHEDULER.idFromName("global"));
+    if (cfg && plan) {
+      const s = compileSchedule(cfg.schedule, cfg.timezone);
+      if (s.minuteAligned) await scheduler.register(plan.key, cfg.schedule, cfg.timezone ?? null);
+      else await scheduler.unregister(plan.key);
+      this.armTick(Date.now());
+    } else if (previousKey) await scheduler.unregister(previousKey);
+  }
+
+  /** Receives one webhook delivery (already size-checked by the Worker). */
+  async receive(headers: [string, string][], body: Uint8Array): Promise<WebhookReply> {
+    const cfg = this.webhook;
+    if (!cfg) return { status: 404, body: "no such webhook source; create a WebhookSource first" };
+    const env = this.env as unknown as Record<string, unknown>;
+    const secrets = cfg.secrets.map((n) => env[n]).filter((v): v is string => typeof v === "string" && v !== "");
+    if (secrets.length === 0) {
+      log.error("webhook secret not set", { source: this.owner.name, secrets: cfg.secrets });
+      return { status: 503, body: `the signing secret ${cfg.secrets.join(" / ")} is not set: run \`wrangler secret put ${cfg.secrets[0]}\` (or add it to .dev.vars)` };
+    }
+    const now = Date.now();
+    const r = await receiveWebhook(cfg, secrets, { headers: new Headers(headers), body, now });
+    if (r.kind === "reject") {
+      this.counters.add(`rejected.${r.status}`);
+      log.warn("webhook delivery rejected", { source: this.owner.name, status: r.status, reason: r.message });
+      return { status: r.status, body: r.message };
+    }
+    if (r.kind === "handshake") {
+      this.counters.add("handshakes");
+      return { status: r.status, contentType: r.contentType, body: r.body };
+    }
+    await this.publish([r.event]);
+    return { status: 202 };
+  }
+
+  /** Fires the tick due at `tick` unless it already fired; called by the Scheduler and the alarm. */
+  async fire(tick: number): Promise<boolean> {
+    const cfg = this.ping;
+    if (!cfg) return false;
+    const last = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'last_tick'")?.value ?? "0");
+    if (tick <= last) return false;
+    this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('last_tick', ?)", String(tick));
+    await this.publish([pingEvent(cfg, tick, crypto.randomUUID())]);
+    this.counters.add("ticks");
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.ledger.alarm(now);
+    const cfg = this.ping;
+    const due = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'next_tick'")?.value ?? "0");
+    if (cfg) {
+      if (due && now >= due) {
+        await this.fire(due);
+        // Next tick after now: ticks missed while the runtime was down are not caught up.
+        this.armTick(now);
+      } else if (due) this.armTick(due - 1);
+      else this.armTick(now);
+    }
+    await this.ledger.flush();
+  }
+
+  protected accept(ev: CloudEvent, now: number): void {
+    const window = Number(this.plan?.options?.dedupWindowMs ?? 0);
+    if (this.webhook && window > 0 && this.duplicate(String(ev.attrs.id), now, window)) {
+      this.dropEvent(ev, "duplicate", `delivery ${ev.attrs.id} was already received within the deduplication window`, now);
+      return;
+    }
+    const routes = [...this.routes.keys()];
+    if (routes.length === 0) this.dropEvent(ev, "no-sink", "the source's sink is not resolved", now);
+    else this.ledger.record(ev, MAX_BROKER_TTL, routes, now);
+  }
+
+  onReply(): void {
+    // A sink's reply to a source has nowhere to go, as in Knative.
+    this.counters.add("repliesDiscarded");
+  }
+
+  private duplicate(id: string, now: number, window: number): boolean {
+    const seen = this.db.one<{ at: number }>("SELECT at FROM seen WHERE id = ?", id);
+    if (seen && now - seen.at < window) return true;
+    this.db.run("INSERT OR REPLACE INTO seen (id, at) VALUES (?, ?)", id, now);
+    if (++this.sinceTrim >= DEDUP_TRIM_EVERY) {
+      this.sinceTrim = 0;
+      this.db.run("DELETE FROM seen WHERE at < ?", now - window);
+    }
+    return false;
+  }
+
+  /** Sets the alarm for the next tick after `from`; minute ticks get a grace for the Cron Trigger. */
+  private armTick(from: number): void {
+    const cfg = this.ping;
+    if (!cfg) return;
+    const s = compileSchedule(cfg.schedule, cfg.timezone);
+    const next = s.next(new Date(from))?.getTime();
+    if (!next) return;
+    this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('next_tick', ?)", String(next));
+    this.ledger.wakeAt(s.minuteAligned ? next + CRON_GRACE_MS : next);
+  }
+}

@@ -1,0 +1,25 @@
+import { Hono } from "hono";
+import { ApiError } from "../../core/errors.js";
+import { maxEventBytes, readBody } from "../body.js";
+import type { Env } from "../env.js";
+
+/**
+ * The public URL of every WebhookSource: `/webhooks/{namespace}/{name}` (its `status.address.url`).
+ * The source's Durable Object verifies the signature and stores the event before this answers 202;
+ * a delivery it refuses (401) leaves nothing behind.
+ */
+export const webhookIngress = new Hono<{ Bindings: Env }>();
+
+webhookIngress.all("/:ns/:name{[^/]+/?}", async (c) => {
+  if (c.req.method !== "POST") {
+    throw new ApiError(405, `${c.req.method} is not allowed: providers deliver webhooks with POST`, [], {}, { Allow: "POST" });
+  }
+  const ns = c.req.param("ns");
+  const name = c.req.param("name").replace(/\/$/, "");
+  const body = await readBody(c.req.raw, maxEventBytes(c.env));
+  const stub = c.env.SOURCE.get(c.env.SOURCE.idFromName(`WebhookSource/${ns}/${name}`));
+  const r = await stub.receive([...c.req.raw.headers], body);
+  if (r.status === 404) throw new ApiError(404, `webhook source "${name}" does not exist in namespace "${ns}"; create a WebhookSource first`);
+  if (r.status >= 400) throw new ApiError(r.status, r.body ?? "refused");
+  return new Response(r.body ?? null, { status: r.status, headers: r.contentType ? { "Content-Type": r.contentType } : {} });
+});
