@@ -182,3 +182,32 @@ describe("PingSource", () => {
     expect(ok.status).toBe(201);
   });
 });
+
+describe("EventType", () => {
+  const ET = "eventing.knative.dev/v1beta3";
+  it("is served through the API, validated, and immutable", async () => {
+    const ns = uniqueNs("et");
+    const et = (name: string, spec: Record<string, unknown>) => ({ apiVersion: ET, kind: "EventType", metadata: { name, namespace: ns }, spec });
+    const good = await api.apply(et("orders", {
+      description: "orders", attributes: [{ name: "type", required: true, value: "com.acme.order" }, { name: "source", required: true }, { name: "specversion", required: true }, { name: "id", required: true }],
+    }));
+    expect(good.status.conditions.find((c: any) => c.type === "Ready").status).toBe("True");
+    const missing = await api.call("PUT", `/apis/${ET}/namespaces/${ns}/eventtypes/bad`, et("bad", { attributes: [{ name: "type" }] }));
+    expect(missing.status).toBe(422);
+    expect(missing.body.message).toMatch(/"source"/);
+    const changed = await api.call("PUT", `/apis/${ET}/namespaces/${ns}/eventtypes/orders`, et("orders", { ...good.spec, description: "changed" }));
+    expect(changed.status).toBe(422);
+  });
+
+  it("auto-creation can be switched off per Broker", async () => {
+    const ns = uniqueNs("etoff");
+    const url = (await api.apply(broker(ns, "quiet", {}, { "eddy.dev/eventtype-auto-create": "false" }))).status.address.url;
+    const sub = await sink();
+    await api.apply(trigger(ns, "t", "quiet", sub.url));
+    await api.waitReady("eventing.knative.dev/v1", "Trigger", ns, "t");
+    await fetch(url, { method: "POST", headers: { "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/q", "ce-type": "quiet.type" } });
+    await sub.waitFor(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await eventTypes(ns)).toEqual([]);
+  });
+});
