@@ -37,16 +37,19 @@ export function concat(...parts: (Uint8Array | string)[]): Uint8Array {
  * @example
  * await hmacMatches("sha256", [enc.encode("secret")], body, hexToBytes(sigHex)!);
  */
+/** TypeScript's DOM typings want ArrayBuffer-backed views; ours always are. */
+const bs = (u: Uint8Array) => u as Uint8Array<ArrayBuffer>;
+
 export async function hmacMatches(alg: HmacAlgorithm, keys: Uint8Array[], data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   for (const k of keys) {
-    const key = await crypto.subtle.importKey("raw", k, { name: "HMAC", hash: HASH[alg] }, false, ["verify"]);
-    if (await crypto.subtle.verify("HMAC", key, signature, data)) return true;
+    const key = await crypto.subtle.importKey("raw", bs(k), { name: "HMAC", hash: HASH[alg] }, false, ["verify"]);
+    if (await crypto.subtle.verify("HMAC", key, bs(signature), bs(data))) return true;
   }
   return false;
 }
 
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", typeof data === "string" ? enc.encode(data) : data);
+  const d = await crypto.subtle.digest("SHA-256", bs(typeof data === "string" ? enc.encode(data) : data));
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -41,7 +41,7 @@ export class Api {
   }
 
   /** PUT (create or replace) a manifest; throws unless 200/201. */
-  async apply<T = any>(manifest: { apiVersion: string; kind: string; metadata: { name: string; namespace: string } }): Promise<T> {
+  async apply<T = any>(manifest: { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; [field: string]: unknown }): Promise<T> {
     const r = await this.call<T>("PUT", pathFor(manifest.apiVersion, manifest.kind, manifest.metadata.namespace, manifest.metadata.name), manifest);
     if (r.status !== 200 && r.status !== 201) throw new Error(`apply ${manifest.kind}/${manifest.metadata.name}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;

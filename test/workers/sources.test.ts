@@ -1,4 +1,4 @@
-import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, env, runDurableObjectAlarm, runInDurableObject, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../functions/index.js";
 import type { Source } from "../../durable-objects/source.js";
@@ -32,7 +32,8 @@ describe("PingSource data plane", () => {
     const minute = Math.floor(Date.now() / 60_000) * 60_000 + 120_000;
     for (let i = 0; i < 2; i++) {
       const ctx = createExecutionContext();
-      await worker.scheduled!(createScheduledController({ scheduledTime: minute, cron: "* * * * *" }), env, ctx);
+      await worker.scheduled(createScheduledController({ scheduledTime: minute, cron: "* * * * *" }), env);
+      await waitOnExecutionContext(ctx);
     }
     const [got] = await waitLog(k, 1);
     expect(got!.headers["ce-time"]).toBe(new Date(minute).toISOString());
