@@ -7,7 +7,7 @@ import type { ObservedType } from "../core/resources/eventtypes.js";
 import type { KReference } from "../core/resources/types.js";
 import { log } from "../core/log.js";
 import { Counters, COUNTER_SCHEMA, type DropRecord } from "./counters.js";
-import { Ledger, LEDGER_SCHEMA, ledgerOptions, type DeliveryRow, type LedgerHost, type StoredEvent } from "./ledger.js";
+import { Ledger, LEDGER_MIGRATIONS, LEDGER_SCHEMA, ledgerOptions, type DeliveryRow, type LedgerHost, type StoredEvent } from "./ledger.js";
 import { Sql } from "./sql.js";
 
 export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 };
@@ -42,7 +42,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Sql(ctx.storage.sql);
-    this.db.migrate([[...LEDGER_SCHEMA, ...COUNTER_SCHEMA, "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]]);
+    this.db.migrate([[...LEDGER_SCHEMA, ...COUNTER_SCHEMA, "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL)"], ...LEDGER_MIGRATIONS]);
     this.counters = new Counters(this.db, () => this.owner.name);
     this.ledger = new Ledger(this.db, ctx.storage, { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE }, this, this.counters, ledgerOptions(env));
     this.db.run("CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))");

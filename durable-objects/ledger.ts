@@ -31,6 +31,12 @@ export const LEDGER_SCHEMA: string[] = [
   "CREATE INDEX deliveries_by_time ON deliveries (lease_until, due_at)",
 ];
 
+/** Later ledger migrations, applied after LEDGER_SCHEMA. */
+export const LEDGER_MIGRATIONS: string[][] = [
+  // Clean-up of a finished delivery's event must find other users of the event by index, not by scan.
+  ["CREATE INDEX deliveries_by_reply ON deliveries (reply_seq)"],
+];
+
 /** A delivery's durable record. */
 export interface DeliveryRow {
   id: number;
@@ -87,6 +93,18 @@ const BATCH_MESSAGES = 100;
 const BATCH_BYTES = 200 * 1024;
 /** Rows handled per alarm run, so one run stays short. */
 const ALARM_BATCH = 500;
+
+const sizes = new WeakMap<CloudEvent, number>();
+
+/** Approximate wire size of an event; a fan-out dispatches one event object many times, so it is cached. */
+function sizeOf(ev: CloudEvent): number {
+  let n = sizes.get(ev);
+  if (n === undefined) {
+    n = (ev.data?.byteLength ?? 0) + JSON.stringify(ev.attrs).length;
+    sizes.set(ev, n);
+  }
+  return n;
+}
 
 interface Outgoing {
   msg: DeliveryMessage;
@@ -253,7 +271,7 @@ export class Ledger {
     row.lease_until = lease;
     const event = this.payload(row, preloaded);
     if (!event) return this.drop(row, "event-missing", "the stored event is gone", now);
-    const bytes = (event.data?.byteLength ?? 0) + JSON.stringify(event.attrs).length;
+    const bytes = sizeOf(event);
     const msg: DeliveryMessage = {
       owner: this.host.owner,
       id: row.id,
@@ -352,7 +370,9 @@ export class Ledger {
     this.release(row);
     for (const seq of row.reply_seq === null ? [row.event_seq] : [row.event_seq, row.reply_seq]) {
       this.db.run(
-        "DELETE FROM events WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1 OR reply_seq = ?1)",
+        `DELETE FROM events WHERE seq = ?1
+           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1)
+           AND NOT EXISTS (SELECT 1 FROM deliveries WHERE reply_seq = ?1)`,
         seq,
       );
     }

@@ -43,3 +43,8 @@ export class Conditions {
 export function isReady(r: Resource | undefined): boolean {
   return r?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
+
+/** The Addressable duck type's status fields for an ingress URL. */
+export function addressStatus(url: string): { address: { url: string }; addresses: { name: string; url: string }[] } {
+  return { address: { url }, addresses: [{ name: new URL(url).protocol.slice(0, -1), url }] };
+}

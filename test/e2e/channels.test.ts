@@ -2,20 +2,12 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { Api, channel, imc, subscription, uniqueNs } from "../support/api.js";
 import { binaryHeaders, post } from "../support/emit.js";
-import { appendReply, failFirst, startSink, type Responder, type Sink } from "../support/sink.js";
+import { appendReply, failFirst, startSink, type Responder, type Sink, sinkPool } from "../support/sink.js";
 
 const p = inject("platform");
 const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
 const M = "messaging.knative.dev/v1";
-const sinks: Sink[] = [];
-async function sink(r?: Responder): Promise<Sink> {
-  const s = await startSink(r);
-  sinks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sinks.splice(0).map((s) => s.close()));
-});
+const sink = sinkPool(afterEach);
 const ev = (id: string, extra: Record<string, string> = {}, contentType = "application/json") =>
   binaryHeaders({ specversion: "1.0", id, source: "/channels", type: "com.example.ch", ...extra }, contentType);
 async function send(url: string, headers: Record<string, string>, body: string) {

@@ -1,20 +1,12 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { binaryHeaders, post } from "../support/emit.js";
-import { failFirst, startSink, type Sink } from "../support/sink.js";
+import { failFirst, startSink, type Sink, sinkPool } from "../support/sink.js";
 
 const p = inject("platform");
 const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
 const V1 = "eventing.knative.dev/v1";
-const sinks: Sink[] = [];
-async function sink(...args: Parameters<typeof startSink>): Promise<Sink> {
-  const s = await startSink(...args);
-  sinks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sinks.splice(0).map((s) => s.close()));
-});
+const sink = sinkPool(afterEach);
 
 async function brokerUrl(ns: string, name = "default", spec: Record<string, unknown> = {}): Promise<string> {
   return (await api.apply(broker(ns, name, spec))).status.address.url;

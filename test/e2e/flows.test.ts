@@ -2,20 +2,12 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { binaryHeaders, post } from "../support/emit.js";
-import { appendReply, startSink, type Received, type Responder, type Sink } from "../support/sink.js";
+import { appendReply, startSink, type Received, type Responder, type Sink, sinkPool } from "../support/sink.js";
 
 const p = inject("platform");
 const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
 const F = "flows.knative.dev/v1";
-const sinks: Sink[] = [];
-async function sink(r?: Responder): Promise<Sink> {
-  const s = await startSink(r);
-  sinks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sinks.splice(0).map((s) => s.close()));
-});
+const sink = sinkPool(afterEach);
 const send = async (url: string, id: string, body: string) => {
   const r = await post(url, binaryHeaders({ specversion: "1.0", id, source: "/flows", type: "com.example.flow" }, "text/plain"), body);
   expect(r.status).toBe(202);

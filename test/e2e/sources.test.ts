@@ -6,20 +6,12 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { TEST_SECRETS } from "../support/global-platform.js";
 import { sign } from "../support/sign.js";
-import { startSink, type Sink } from "../support/sink.js";
+import { startSink, type Sink, sinkPool } from "../support/sink.js";
 
 const p = inject("platform");
 const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
 const fixture = (f: string) => readFileSync(resolve(import.meta.dirname, "../fixtures/webhooks", f), "utf8");
-const sinks: Sink[] = [];
-async function sink(): Promise<Sink> {
-  const s = await startSink();
-  sinks.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sinks.splice(0).map((s) => s.close()));
-});
+const sink = sinkPool(afterEach);
 const W = "sources.eddy.dev/v1alpha1";
 const webhookSource = (ns: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: W, kind: "WebhookSource", metadata: { name, namespace: ns }, spec });
 const ping = (ns: string, name: string, spec: Record<string, unknown>) => ({ apiVersion: "sources.knative.dev/v1", kind: "PingSource", metadata: { name, namespace: ns }, spec });

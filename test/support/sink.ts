@@ -110,3 +110,19 @@ export function appendReply(suffix: string, type?: string): Responder {
     body: req.body.toString() + suffix,
   });
 }
+
+/**
+ * Sinks for one test file: `const sink = sinkPool(afterEach)`, then `await sink(responder)` in a
+ * test; every sink started in a test is closed after it.
+ */
+export function sinkPool(afterEach: (fn: () => Promise<void>) => void): (respond?: Responder) => Promise<Sink> {
+  const open: Sink[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (respond?: Responder) => {
+    const s = await startSink(respond);
+    open.push(s);
+    return s;
+  };
+}

@@ -1,6 +1,6 @@
 import type { FieldError } from "../../errors.js";
 import type { DeliverySpec } from "../../delivery/policy.js";
-import { Conditions } from "../conditions.js";
+import { addressStatus, Conditions } from "../conditions.js";
 import { eventTypeReference } from "../eventtypes.js";
 import type { KindDef } from "../kind.js";
 import { isObject, validateDelivery } from "../validate.js";
@@ -77,8 +77,7 @@ export const BrokerKind: KindDef = {
     const status: Record<string, unknown> = {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
-      address: { url },
-      addresses: url ? [{ name: new URL(url).protocol.slice(0, -1), url }] : [],
+      ...(url ? addressStatus(url) : {}),
     };
     if (dls?.target) status.deadLetterSinkUri = dls.target.url;
     return status;

@@ -1,6 +1,6 @@
 import type { FieldError } from "../../errors.js";
 import type { DeliverySpec } from "../../delivery/policy.js";
-import { Conditions } from "../conditions.js";
+import { addressStatus, Conditions } from "../conditions.js";
 import { eventTypeReference } from "../eventtypes.js";
 import { defaultDeliveryNamespace, specOf } from "../destinations.js";
 import type { KindDef } from "../kind.js";
@@ -82,8 +82,7 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
       const status: Record<string, unknown> = {
         observedGeneration: obj.metadata.generation,
         conditions: c.list(),
-        address: { url },
-        addresses: [{ name: new URL(url).protocol.slice(0, -1), url }],
+        ...addressStatus(url),
         subscribers,
       };
       if (dls?.target) status.deadLetterSinkUri = dls.target.url;

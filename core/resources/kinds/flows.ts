@@ -1,6 +1,6 @@
 import type { FieldError } from "../../errors.js";
 import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
-import { Conditions } from "../conditions.js";
+import { addressStatus, Conditions } from "../conditions.js";
 import { defaultDeliveryNamespace, defaultRefNamespace, specOf } from "../destinations.js";
 import type { KindDef, ReconcileContext } from "../kind.js";
 import type { RoutePlan, Target } from "../plan.js";
@@ -106,8 +106,7 @@ export const SequenceKind: KindDef = {
     return {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
-      address: { url },
-      addresses: [{ name: new URL(url).protocol.slice(0, -1), url }],
+      ...addressStatus(url),
       channelStatuses: steps.map((_, i) => ({ channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-sequence-${i}` }, address: { url: stepUrl(i) }, ready: { status: "True" } })),
       subscriptionStatuses: steps.map((_, i) => ({ subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-sequence-${i}` }, ready: { status: readyStr } })),
     };
@@ -198,8 +197,7 @@ export const ParallelKind: KindDef = {
     return {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
-      address: { url },
-      addresses: [{ name: new URL(url).protocol.slice(0, -1), url }],
+      ...addressStatus(url),
       ingressChannelStatus: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-parallel` }, ready: { status: "True" } },
       branchStatuses: branches.map((_, i) => ({
         filterSubscriptionStatus: { subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-parallel-filter-${i}` }, ready: { status: readyStr } },

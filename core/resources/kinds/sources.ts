@@ -4,7 +4,7 @@ import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
 import { pingConfig, PING_TYPE, pingSourceUri, validatePingSpec, DEFAULT_SCHEDULE } from "../../sources/ping.js";
 import { extensionsOf, validateCeOverrides } from "../../sources/overrides.js";
 import { defaultTolerance, PROVIDERS, type WebhookConfig, type WebhookProvider } from "../../webhooks/index.js";
-import { Conditions } from "../conditions.js";
+import { addressStatus, Conditions } from "../conditions.js";
 import { defaultDeliveryNamespace, defaultRefNamespace, specOf } from "../destinations.js";
 import type { KindDef, ReconcileContext } from "../kind.js";
 import type { Destination, Resource, Status } from "../types.js";
@@ -160,7 +160,7 @@ export const WebhookSourceKind: KindDef = {
     return reconcileSource(obj, ctx, `WebhookSource/${ns}/${obj.metadata.name}`,
       ok ? { ok: true } : { ok: false, reason: "SecretsNotFound", message: `none of the secrets ${secrets.join(", ")} is set: run \`wrangler secret put ${secrets[0]}\` (or add it to .dev.vars locally)` },
       { webhook, dedupWindowMs: parseDurationMs(String(spec.dedupWindow ?? DEFAULT_DEDUP_WINDOW)) },
-      { address: { url }, addresses: [{ name: new URL(url).protocol.slice(0, -1), url }], ...(missing.length ? { missingSecrets: missing } : {}) },
+      { ...addressStatus(url), ...(missing.length ? { missingSecrets: missing } : {}) },
     );
   },
 };
