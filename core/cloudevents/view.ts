@@ -20,6 +20,8 @@ export interface EventView {
   json(): unknown;
 }
 
+const utf8 = new TextDecoder();
+
 export function eventView(event: CloudEvent): EventView {
   let parsed: unknown = undefined;
   let done = false;
@@ -32,7 +34,7 @@ export function eventView(event: CloudEvent): EventView {
       parsed = NO_JSON;
       if (event.data && event.data.length > 0 && isJsonMediaType(dataMediaType(event))) {
         try {
-          parsed = JSON.parse(new TextDecoder().decode(event.data));
+          parsed = JSON.parse(utf8.decode(event.data));
         } catch {
           parsed = NO_JSON;
         }
