@@ -17,7 +17,8 @@ describe("PingSource data plane", () => {
     expect(new Date(next).getUTCSeconds()).toBe(10);
     // Pretend the tick is due now, then let the alarm run.
     await runInDurableObject(stub, (_s, state) => state.storage.sql.exec("UPDATE config SET value = ? WHERE key = 'next_tick'", String(Date.now() - 1)));
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // The alarm may already have run by itself at its time; either way the due tick must arrive once.
+    await runDurableObjectAlarm(stub);
     const [got] = await waitLog(k, 1);
     expect(got!.headers).toMatchObject({ "ce-type": "dev.knative.sources.ping", "ce-source": `/apis/v1/namespaces/${ns}/pingsources/p`, "content-type": "text/plain" });
     expect(decode(got!.body)).toBe("hello, world!");
