@@ -2,6 +2,7 @@ import { toBase64 } from "../base64.js";
 import { attrString, type CloudEvent, dataMediaType, isJsonMediaType } from "./event.js";
 import { percentEncode } from "./percent.js";
 
+/** An HTTP message ready to send: header names as written, body bytes (null for none). */
 export interface EncodedMessage {
   headers: Record<string, string>;
   body: Uint8Array | null;
@@ -9,73 +10,161 @@ export interface EncodedMessage {
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }); // only for bytes known to be UTF-8
 
+/** Types whose bytes are text a receiver expects to read as a JSON string in structured mode. */
 function isTextMediaType(mt: string): boolean {
-  return mt.startsWith("text/") || mt.endsWith("/xml") || mt.endsWith("+xml");
+  return mt.startsWith("text/") || mt === "application/xml" || mt.endsWith("+xml");
 }
 
+const isBase64Encoding = (v: unknown) => typeof v === "string" && v.toLowerCase() === "base64";
+
 /**
- * Binary mode: the body is the data bytes unchanged, Content-Type is `datacontenttype` (or the
- * implied application/json), and every other attribute is a percent-encoded `ce-` header.
- * A 0.3 event's `datacontentencoding` describes how JSON carries its data as text, so it is not
- * sent in binary mode, where the body is the raw bytes.
+ * Binary mode: the body is `data` unchanged (the same Uint8Array, not a copy), Content-Type is
+ * `datacontenttype` (application/json when that was only implied by a structured event), and every
+ * other attribute is a `ce-` header holding its canonical string, percent-encoded per the 1.0.2
+ * binding. Integer and boolean attributes become strings; binary mode has no other way.
+ *
+ * CloudEvents 0.3: the body is the raw data bytes and `datacontentencoding`, if the event has it,
+ * is sent as `ce-datacontentencoding` like any other attribute. This is what sdk-go (Knative)
+ * reads and writes; the attribute only describes how the JSON format carries the bytes.
  *
  * @example
- * encodeBinary(ev); // { headers: { "ce-id": "1", ..., "Content-Type": "application/json" }, body }
+ * encodeBinary({ attrs: { specversion: "1.0", id: "1", source: "/s", type: "t", subject: "a b",
+ *                         datacontenttype: "text/plain" }, data });
+ * // { headers: { "ce-specversion": "1.0", ..., "ce-subject": "a%20b", "Content-Type": "text/plain" }, body: data }
  */
 export function encodeBinary(ev: CloudEvent): EncodedMessage {
   const headers: Record<string, string> = {};
-  for (const [name, v] of Object.entries(ev.attrs)) {
-    if (name === "datacontenttype") headers["Content-Type"] = attrString(v);
-    else if (name === "datacontentencoding" && ev.attrs.specversion === "0.3") continue;
-    else headers[`ce-${name}`] = percentEncode(attrString(v));
+  for (const name in ev.attrs) {
+    const v = attrString(ev.attrs[name]!);
+    if (name === "datacontenttype") headers["Content-Type"] = v;
+    else headers[`ce-${name}`] = percentEncode(v);
   }
-  if (headers["Content-Type"] === undefined && ev.impliedJson) headers["Content-Type"] = "application/json";
+  if (ev.impliedJson && headers["Content-Type"] === undefined) headers["Content-Type"] = "application/json";
   return { headers, body: ev.data ?? null };
 }
 
-/** The JSON-format text of one event, attributes keeping their JSON types. */
-export function eventJson(ev: CloudEvent): string {
-  const parts: string[] = [];
-  const mt = dataMediaType(ev);
-  let dataPart = "";
-  let setEncoding = false;
-  if (ev.data) {
-    let text: string | undefined;
-    try {
-      text = strictUtf8.decode(ev.data);
-    } catch {
-      text = undefined;
+/** Collects JSON text and raw byte slices, then copies each exactly once into the final body. */
+class Body {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+  private text = "";
+  str(s: string): void {
+    this.text += s;
+  }
+  bytes(b: Uint8Array): void {
+    if (b.length <= 1024) {
+      this.text += lenientUtf8.decode(b); // small: one encode of one string beats three copies
+      return;
     }
-    if (text !== undefined && isJsonMediaType(mt)) dataPart = `"data":${text}`;
-    else if (text !== undefined && isTextMediaType(mt)) dataPart = `"data":${JSON.stringify(text)}`;
-    else if (ev.attrs.specversion === "0.3") {
-      dataPart = `"data":"${toBase64(ev.data)}"`;
-      setEncoding = true;
-    } else dataPart = `"data_base64":"${toBase64(ev.data)}"`;
+    this.flush();
+    this.parts.push(b);
+    this.size += b.length;
   }
-  for (const [name, v] of Object.entries(ev.attrs)) {
-    if (name === "datacontentencoding" && setEncoding) continue;
-    parts.push(`${JSON.stringify(name)}:${JSON.stringify(v)}`);
+  private flush(): void {
+    if (this.text === "") return;
+    const b = utf8.encode(this.text);
+    this.parts.push(b);
+    this.size += b.length;
+    this.text = "";
   }
-  if (setEncoding) parts.push('"datacontentencoding":"base64"');
-  if (dataPart) parts.push(dataPart);
-  return `{${parts.join(",")}}`;
+  done(): Uint8Array {
+    this.flush();
+    if (this.parts.length === 1) return this.parts[0]!;
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+}
+
+function writeEvent(ev: CloudEvent, out: Body): void {
+  const a = ev.attrs;
+  const d = ev.data;
+  const mt = dataMediaType(ev);
+  let data: string | Uint8Array | undefined;
+  let addEncoding = false;
+  if (d) {
+    let text: string | undefined;
+    if (a.specversion === "0.3" && isBase64Encoding(a.datacontentencoding)) {
+      data = `"data":"${toBase64(d)}"`;
+    } else if (isJsonMediaType(mt)) {
+      // Spliced in as received: parseMessage and validateEvent guarantee it is JSON text. A BOM is
+      // legal before a JSON body but not inside a JSON document, so it stays behind.
+      const raw = d[0] === 0xef && d[1] === 0xbb && d[2] === 0xbf ? d.subarray(3) : d;
+      if (raw.length > 0) data = raw;
+    } else if (isTextMediaType(mt) && (text = decodeText(d)) !== undefined) {
+      data = `"data":${JSON.stringify(text)}`;
+    } else if (a.specversion === "0.3") {
+      addEncoding = true; // 0.3 has no data_base64: the one case where Eddy adds an attribute
+      data = `"data":"${toBase64(d)}"`;
+    } else {
+      data = `"data_base64":"${toBase64(d)}"`;
+    }
+  }
+  out.str("{");
+  let sep = "";
+  for (const name in a) {
+    out.str(`${sep}${JSON.stringify(name)}:${JSON.stringify(a[name])}`);
+    sep = ",";
+  }
+  if (addEncoding) out.str(',"datacontentencoding":"base64"');
+  if (typeof data === "string") out.str(`,${data}`);
+  else if (data) {
+    out.str(',"data":');
+    out.bytes(data);
+  }
+  out.str("}");
+}
+
+function decodeText(d: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(d);
+  } catch {
+    return undefined; // not UTF-8 after all: it travels as base64 instead
+  }
 }
 
 /**
- * Structured mode (`application/cloudevents+json`): JSON data is spliced in as received; text
- * types go in `data` as a string; anything else in `data_base64` (0.3: base64 `data` with
- * `datacontentencoding: base64`).
+ * Structured mode (`application/cloudevents+json`): all attributes with their JSON types, then
+ * the data. JSON data (a JSON datacontenttype, or none when JSON was implied) is spliced in as the
+ * raw text received, so `{"b":1,  "a":[1.50]}` keeps its spacing and `1.50`; text types (`text/*`,
+ * `application/xml`, any `+xml` type) go in `data` as a JSON string; anything else goes in
+ * `data_base64`. Whitespace around a JSON value is not part of it and does not survive re-parsing.
+ *
+ * CloudEvents 0.3 has no `data_base64`: an event with `datacontentencoding: base64` gets its bytes
+ * as a base64 string in `data` with that attribute as it was; one with other binary data gets
+ * `"datacontentencoding":"base64"` added, the only way 0.3 JSON can carry bytes.
+ *
+ * @example
+ * const { headers, body } = encodeStructured(ev);
+ * // headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" }
+ * // body:    {"specversion":"1.0","id":"1",...,"data":{"b":1,  "a":[1.50]}}
  */
 export function encodeStructured(ev: CloudEvent): EncodedMessage {
-  return { headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" }, body: utf8.encode(eventJson(ev)) };
+  const out = new Body();
+  writeEvent(ev, out);
+  return { headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" }, body: out.done() };
 }
 
-/** Batched mode: a JSON array of structured events. */
+/**
+ * Batched mode (`application/cloudevents-batch+json`): a JSON array of events, each written as
+ * encodeStructured writes it. An empty list gives `[]`. Only for receivers that asked for batches.
+ *
+ * @example
+ * encodeBatch([a, b]).body; // [{"specversion":"1.0",...},{"specversion":"1.0",...}]
+ */
 export function encodeBatch(evs: CloudEvent[]): EncodedMessage {
-  return {
-    headers: { "Content-Type": "application/cloudevents-batch+json; charset=utf-8" },
-    body: utf8.encode(`[${evs.map(eventJson).join(",")}]`),
-  };
+  const out = new Body();
+  out.str("[");
+  evs.forEach((ev, i) => {
+    if (i > 0) out.str(",");
+    writeEvent(ev, out);
+  });
+  out.str("]");
+  return { headers: { "Content-Type": "application/cloudevents-batch+json; charset=utf-8" }, body: out.done() };
 }

@@ -1,167 +1,161 @@
-import { fromBase64 } from "../base64.js";
-import { type AttrValue, type CloudEvent, isJsonMediaType } from "./event.js";
+import type { AttrValue, CloudEvent } from "./event.js";
 import { CloudEventError } from "./errors.js";
-import { arrayElements, objectMembers, type Span } from "./json-scan.js";
+import { eventFromJson, mediaTypeOf } from "./json-format.js";
+import { elements, type Span } from "./json-scan.js";
 import { percentDecode } from "./percent.js";
-import { NAME_RE, validateEvent } from "./validate.js";
+import { NAME_RE, validateAttributes, validateData } from "./validate.js";
 
 export { CloudEventError } from "./errors.js";
 export { validateEvent } from "./validate.js";
 
+/** How an HTTP message carries its event(s), per the CloudEvents HTTP binding. */
 export type ContentMode = "binary" | "structured" | "batch";
 
+/** What parseMessage read: the mode the message used and its validated events. */
 export interface ParsedMessage {
   mode: ContentMode;
+  /** One event for binary and structured mode; zero or more for a batch. */
   events: CloudEvent[];
 }
 
 const STRUCTURED_JSON = "application/cloudevents+json";
 const BATCH_JSON = "application/cloudevents-batch+json";
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const bad = (msg: string) => new CloudEventError(400, msg);
 
-function mediaType(contentType: string | null): string {
-  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-}
-
-/** True when the headers claim a CloudEvent: `ce-specversion`, or a CloudEvents media type. */
+/**
+ * True when the headers claim a CloudEvent: a `ce-specversion` header, or a Content-Type that is a
+ * CloudEvents media type (structured or batch, any format). Tells a reply event from a plain body.
+ *
+ * @example
+ * isCloudEventMessage(new Headers({ "Content-Type": "application/cloudevents+json" })); // true
+ * isCloudEventMessage(new Headers({ "Content-Type": "text/plain" }));                   // false
+ */
 export function isCloudEventMessage(headers: Headers): boolean {
-  return headers.has("ce-specversion") || mediaType(headers.get("content-type")).startsWith("application/cloudevents");
+  return headers.has("ce-specversion") || mediaTypeOf(headers.get("content-type")).startsWith("application/cloudevents");
 }
 
 /**
- * Reads CloudEvents from an HTTP message in binary, structured or batched mode (chosen from
- * Content-Type as the HTTP binding says), validating each. Data is kept byte for byte.
- * Throws CloudEventError: 400 for anything that is not a valid CloudEvent, 415 for an unknown format.
+ * Reads the CloudEvent(s) of an HTTP message. The mode comes from Content-Type as the binding says
+ * (batch first, then structured, else binary; case-insensitive). Every event is validated, and its
+ * data is kept byte for byte: the body itself in binary mode, the raw text of a JSON `data` member.
+ * Throws CloudEventError: 400 for anything that is not a valid CloudEvent, with a message naming
+ * the cause and the fix; 415 for a CloudEvents format other than JSON.
  *
  * @example
  * const { mode, events } = parseMessage(request.headers, new Uint8Array(await request.arrayBuffer()));
  */
 export function parseMessage(headers: Headers, body: Uint8Array): ParsedMessage {
-  const mt = mediaType(headers.get("content-type"));
+  const mt = mediaTypeOf(headers.get("content-type"));
   if (mt.startsWith("application/cloudevents-batch")) {
-    if (mt !== BATCH_JSON) throw new CloudEventError(415, `unsupported batch format ${mt}: send ${BATCH_JSON}`);
+    if (mt !== BATCH_JSON) throw new CloudEventError(415, `Content-Type ${mt} is a batch format Eddy does not read: send ${BATCH_JSON}`);
     return { mode: "batch", events: parseBatch(body) };
   }
   if (mt.startsWith("application/cloudevents")) {
-    if (mt !== STRUCTURED_JSON) throw new CloudEventError(415, `unsupported event format ${mt}: send ${STRUCTURED_JSON}, or use binary mode`);
-    const root = parseJson(body, "structured-mode body");
-    if (typeof root !== "object" || root === null || Array.isArray(root)) throw bad("a structured-mode body must be one JSON object holding the event");
-    const ev = fromJson(root as Record<string, unknown>, body, { start: 0, end: body.length });
-    validateEvent(ev);
-    return { mode: "structured", events: [ev] };
+    if (mt !== STRUCTURED_JSON) {
+      throw new CloudEventError(415, `Content-Type ${mt} is an event format Eddy does not read: send ${STRUCTURED_JSON}, or binary mode with ce- headers`);
+    }
+    return { mode: "structured", events: [parseStructured(body)] };
   }
-  const ev = parseBinary(headers, body);
-  validateEvent(ev);
-  return { mode: "binary", events: [ev] };
+  return { mode: "binary", events: [parseBinary(headers, body)] };
 }
 
-function parseJson(body: Uint8Array, what: string): unknown {
+/** The body as JSON: its parse and where its text starts (after a UTF-8 byte order mark, if any). */
+function parseJsonBody(body: Uint8Array, what: string, fix: string): { root: unknown; at: number } {
   let text: string;
   try {
-    text = strictUtf8.decode(body);
+    text = strictUtf8.decode(body); // also drops a leading BOM, which JSON.parse would refuse
   } catch {
-    throw bad(`the ${what} is not valid UTF-8`);
+    throw bad(`the ${what} is not valid UTF-8: JSON must be sent as UTF-8`);
   }
   try {
-    return JSON.parse(text);
+    const at = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+    return { root: JSON.parse(text), at };
   } catch (e) {
-    throw bad(`the ${what} is not valid JSON: ${(e as Error).message}`);
+    throw bad(`the ${what} is not valid JSON (${(e as Error).message}): ${fix}`);
   }
 }
 
-function parseBinary(headers: Headers, body: Uint8Array): CloudEvent {
-  const attrs: Record<string, AttrValue> = {};
-  for (const [name, value] of headers) {
-    if (!name.startsWith("ce-")) continue;
-    const attr = name.slice(3);
-    if (!NAME_RE.test(attr)) {
-      throw bad(`header ${name} does not name a valid attribute: CloudEvents attribute names use only a-z and 0-9`);
-    }
-    attrs[attr] = percentDecode(value, `header ${name}`);
-  }
-  if (attrs.specversion === undefined) {
-    throw bad("not a CloudEvent: binary mode needs the headers ce-specversion, ce-id, ce-source and ce-type (or send the event as JSON with Content-Type: application/cloudevents+json)");
-  }
-  const ct = headers.get("content-type");
-  if (ct !== null) {
-    if (attrs.datacontenttype !== undefined && mediaType(String(attrs.datacontenttype)) !== mediaType(ct)) {
-      throw bad(`ce-datacontenttype "${attrs.datacontenttype}" disagrees with Content-Type "${ct}": in binary mode the data's type is the Content-Type header alone`);
-    }
-    attrs.datacontenttype = ct;
-  }
-  const ev: CloudEvent = { attrs };
-  if (body.length > 0) {
-    ev.data = body;
-    if (ct !== null && isJsonMediaType(mediaType(ct))) parseJson(body, `body (Content-Type ${mediaType(ct)})`);
-  }
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function parseStructured(body: Uint8Array): CloudEvent {
+  const fix = "send one JSON object holding the attributes and data";
+  const { root, at } = parseJsonBody(body, "structured-mode body", fix);
+  if (!isObject(root)) throw bad(`the structured-mode body is ${describe(root)}, not an event: ${fix}`);
+  const ev = eventFromJson(root, body, at);
+  validateAttributes(ev.attrs);
   return ev;
 }
 
 function parseBatch(body: Uint8Array): CloudEvent[] {
-  const root = parseJson(body, "batch body");
-  if (!Array.isArray(root)) throw bad("a batched-mode body must be a JSON array of events");
-  const spans = arrayElements(body, 0);
-  const events = root.map((item, i) => {
-    if (typeof item !== "object" || item === null || Array.isArray(item)) throw bad(`batch entry ${i} is not a JSON object`);
-    const ev = fromJson(item as Record<string, unknown>, body, spans[i]!);
+  const fix = "send a JSON array of event objects ([] for none)";
+  const { root, at } = parseJsonBody(body, "batch body", fix);
+  if (!Array.isArray(root)) throw bad(`the batch body is ${describe(root)}: ${fix}`);
+  let spans: Iterator<Span> | undefined;
+  const events: CloudEvent[] = [];
+  for (let i = 0; i < root.length; i++) {
+    const item: unknown = root[i];
+    // The byte ranges of the entries are walked in step with them, to slice each one's data.
+    spans ??= elements(body, at);
+    const span = spans.next().value as Span;
+    if (!isObject(item)) throw bad(`batch entry ${i} is ${describe(item)}: each entry must be one event object`);
     try {
-      validateEvent(ev);
+      const ev = eventFromJson(item, body, span.start);
+      validateAttributes(ev.attrs);
+      events.push(ev);
     } catch (e) {
-      throw bad(`batch entry ${i}: ${(e as Error).message}`);
+      if (e instanceof CloudEventError) throw bad(`batch entry ${i} (id ${JSON.stringify(item.id ?? null)}): ${e.message}`);
+      throw e;
     }
-    return ev;
-  });
-  const versions = new Set(events.map((e) => e.attrs.specversion));
-  if (versions.size > 1) throw bad(`all events of a batch must share one specversion; found ${[...versions].join(", ")}`);
+    const first = events[0]!.attrs.specversion;
+    if (events[i]!.attrs.specversion !== first) {
+      throw bad(`batch entry ${i} has specversion ${JSON.stringify(events[i]!.attrs.specversion)} but entry 0 has ${JSON.stringify(first)}: all events of a batch must share one specversion; send separate batches`);
+    }
+  }
   return events;
 }
 
-/** A JSON-format event; `span` is where its object lies in `body`, to slice `data` from. */
-function fromJson(obj: Record<string, unknown>, body: Uint8Array, span: Span): CloudEvent {
-  const attrs: Record<string, AttrValue> = {};
-  for (const [key, v] of Object.entries(obj)) {
-    if (key === "data" || key === "data_base64" || v === null) continue;
-    if (!NAME_RE.test(key)) throw bad(`attribute name "${key}" is invalid: CloudEvents attribute names use only lower-case letters a-z and digits 0-9`);
-    if (typeof v === "object") throw bad(`attribute "${key}" must be a string, integer or boolean, not ${Array.isArray(v) ? "an array" : "an object"}`);
-    attrs[key] = v as AttrValue;
-  }
-  const ev: CloudEvent = { attrs };
-  const hasData = obj.data !== undefined;
-  const b64 = obj.data_base64;
-  if (hasData && b64 !== undefined && b64 !== null) throw bad('an event has either "data" or "data_base64", not both');
-  if (b64 !== undefined && b64 !== null) {
-    if (typeof b64 !== "string") throw bad('"data_base64" must be a base64 string');
-    ev.data = decodeB64(b64, "data_base64");
-    return ev;
-  }
-  if (!hasData) return ev;
-  const data = obj.data;
-  const ct = typeof attrs.datacontenttype === "string" ? mediaType(attrs.datacontenttype) : "";
-  const enc = attrs.datacontentencoding;
-  if (attrs.specversion === "0.3" && typeof enc === "string" && enc.toLowerCase() === "base64" && typeof data === "string") {
-    ev.data = decodeB64(data, "data (datacontentencoding base64)");
-    return ev;
-  }
-  if (ct === "" || isJsonMediaType(ct)) {
-    const member = objectMembers(body, span.start).get("data")!;
-    ev.data = body.subarray(member.start, member.end);
-    if (ct === "") ev.impliedJson = true;
-  } else if (typeof data === "string") {
-    ev.data = utf8.encode(data);
-  } else if (data !== null) {
-    const member = objectMembers(body, span.start).get("data")!;
-    ev.data = body.subarray(member.start, member.end);
-  }
-  return ev;
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return "a JSON array";
+  return v === null ? "JSON null" : `a JSON ${typeof v}`;
 }
 
-function decodeB64(text: string, what: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text.replace(/\s+/g, "")) ) throw bad(`${what} is not valid base64`);
-  try {
-    return fromBase64(text.replace(/\s+/g, ""));
-  } catch {
-    throw bad(`${what} is not valid base64`);
+/** Content-Type values compared as media types: case and whitespace do not matter. */
+const sameContentType = (a: string, b: string) => a.replace(/\s+/g, "").toLowerCase() === b.replace(/\s+/g, "").toLowerCase();
+
+function parseBinary(headers: Headers, body: Uint8Array): CloudEvent {
+  const attrs: Record<string, AttrValue> = {};
+  for (const [name, value] of headers) {
+    // Fetch Headers yield lower-case names, so Ce-Id and CE-ID arrive here as ce-id.
+    if (name.charCodeAt(0) !== 0x63 || name.charCodeAt(1) !== 0x65 || name.charCodeAt(2) !== 0x2d) continue;
+    const attr = name.slice(3);
+    if (!NAME_RE.test(attr)) {
+      throw bad(`header ${name} does not name a valid attribute: after "ce-", attribute names use only letters a-z and digits 0-9`);
+    }
+    if (attr === "data") throw bad("header ce-data is not allowed: in binary mode the event data is the request body");
+    attrs[attr] = percentDecode(value, `header ${name}`);
   }
+  if (attrs.specversion === undefined) {
+    throw bad(
+      "not a CloudEvent: binary mode needs the headers ce-specversion, ce-id, ce-source and ce-type (ce-specversion is missing); " +
+        "or send the event as JSON with Content-Type: application/cloudevents+json",
+    );
+  }
+  const ct = headers.get("content-type");
+  if (ct !== null) {
+    const own = attrs.datacontenttype;
+    if (own !== undefined && !sameContentType(String(own), ct)) {
+      throw bad(
+        `header ce-datacontenttype (${String(own)}) disagrees with Content-Type (${ct}): in binary mode the data's media type travels in Content-Type only; drop ce-datacontenttype`,
+      );
+    }
+    attrs.datacontenttype = ct;
+  }
+  const ev: CloudEvent = { attrs };
+  validateAttributes(attrs);
+  if (body.length > 0) {
+    ev.data = body; // the body itself: no copy on the hot path
+    validateData(ev);
+  }
+  return ev;
 }

@@ -1,90 +1,142 @@
 /**
- * Byte-level walk over JSON text that is already known to be valid (JSON.parse accepted it),
- * giving the byte range of each top-level member value or array element. It lets a structured
- * event's `data` be kept as the exact bytes received. Scanning bytes is safe because every JSON
- * structural character is ASCII and UTF-8 multi-byte sequences never contain ASCII bytes.
+ * A byte-level walk over JSON text that JSON.parse has already accepted, giving the byte range of
+ * each top-level member value (or array element) so a structured event's `data` can be kept as the
+ * exact bytes received instead of being re-serialised. Working on bytes is safe because every
+ * JSON structural character is ASCII, and UTF-8 multi-byte sequences never contain ASCII bytes.
+ *
+ * It does not validate: on text JSON.parse refused, the ranges are meaningless.
  */
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
-function skipWs(b: Uint8Array, i: number): number {
-  while (i < b.length && WS.has(b[i]!)) i++;
-  return i;
-}
-
-/** Index just past the JSON string starting at `i` (which holds the opening quote). */
-function skipString(b: Uint8Array, i: number): number {
-  for (i++; i < b.length; i++) {
-    const c = b[i]!;
-    if (c === 0x5c) i++;
-    else if (c === 0x22) return i + 1;
-  }
-  return i;
-}
-
-/** Index just past the JSON value starting at `i`. */
-function skipValue(b: Uint8Array, i: number): number {
-  const c = b[i];
-  if (c === 0x22) return skipString(b, i);
-  if (c === 0x7b || c === 0x5b) {
-    let depth = 0;
-    for (; i < b.length; i++) {
-      const d = b[i]!;
-      if (d === 0x22) i = skipString(b, i) - 1;
-      else if (d === 0x7b || d === 0x5b) depth++;
-      else if (d === 0x7d || d === 0x5d) {
-        depth--;
-        if (depth === 0) return i + 1;
-      }
-    }
-    return i;
-  }
-  // number, true, false, null: up to the next delimiter
-  while (i < b.length && !WS.has(b[i]!) && b[i] !== 0x2c && b[i] !== 0x7d && b[i] !== 0x5d) i++;
-  return i;
-}
-
+/** A half-open byte range `[start, end)` of one raw JSON value, whitespace excluded. */
 export interface Span {
   start: number;
   end: number;
 }
 
-const dec = new TextDecoder();
+/** One member of a JSON object: its (unescaped) key and where its raw value lies. */
+export interface Member extends Span {
+  key: string;
+}
+
+const keyDecoder = new TextDecoder();
+
+function isWs(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index of the first non-whitespace byte at or after `i`. */
+export function skipWs(b: Uint8Array, i: number): number {
+  while (isWs(b[i])) i++;
+  return i;
+}
+
+/** Index just past the string whose opening quote is at `i`. */
+function skipString(b: Uint8Array, i: number): number {
+  // Most strings are short keys and values, where a plain loop beats a native call; past 32 bytes
+  // it is probably a text payload, crossed with indexOf at memchr speed.
+  const stop = Math.min(b.length, i + 33);
+  let j = i + 1;
+  for (; j < stop; j++) {
+    const c = b[j];
+    if (c === 0x22) return j + 1;
+    if (c === 0x5c) j++; // the escaped byte cannot end the string
+  }
+  return skipLong(b, j);
+}
+
+/** Continues skipString from `from`, which is not inside an escape sequence. */
+function skipLong(b: Uint8Array, from: number): number {
+  // A quote preceded by an odd number of backslashes is escaped and does not end the string.
+  for (;;) {
+    const q = b.indexOf(0x22, from);
+    if (q < 0) return b.length;
+    let k = q - 1;
+    while (b[k] === 0x5c) k--;
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    from = q + 1;
+  }
+}
 
 /**
- * Byte spans of the member values of the object starting at `start`, by key.
+ * Index just past the JSON value that starts at `i` (which must not be whitespace).
  *
  * @example
- * objectMembers(enc('{"a": [1, 2] }'), 0).get("a"); // { start: 6, end: 12 }
+ * skipValue(new TextEncoder().encode('[1, "]"] ,'), 0); // 8
  */
-export function objectMembers(b: Uint8Array, start: number): Map<string, Span> {
-  const out = new Map<string, Span>();
-  let i = skipWs(b, start);
-  if (b[i] !== 0x7b) return out;
+export function skipValue(b: Uint8Array, i: number): number {
+  const c = b[i];
+  if (c === 0x22) return skipString(b, i);
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    while (i < b.length) {
+      const d = b[i]!;
+      if (d === 0x22) {
+        i = skipString(b, i);
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if ((d === 0x7d || d === 0x5d) && --depth === 0) return i + 1;
+      i++;
+    }
+    return i;
+  }
+  // number, true, false or null: runs to the next delimiter
+  while (i < b.length) {
+    const d = b[i]!;
+    if (d === 0x2c || d === 0x7d || d === 0x5d || isWs(d)) break;
+    i++;
+  }
+  return i;
+}
+
+function readKey(b: Uint8Array, start: number, end: number): string {
+  // Keys are short and almost always plain ASCII; only escapes or UTF-8 need a real decoder.
+  let s = "";
+  for (let i = start + 1; i < end - 1; i++) {
+    const c = b[i]!;
+    if (c === 0x5c || c >= 0x80) return JSON.parse(keyDecoder.decode(b.subarray(start, end))) as string;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/**
+ * Yields each member of the JSON object whose `{` is at (or after whitespace from) `at`, in text
+ * order, duplicates included (JSON.parse keeps the last one; so should a caller).
+ *
+ * @example
+ * const body = new TextEncoder().encode('{"id":"1", "data": {"a": [1.50]} }');
+ * for (const m of members(body, 0)) console.log(m.key, m.start, m.end); // id 6 9, data 19 32
+ */
+export function* members(b: Uint8Array, at: number): Generator<Member> {
+  let i = skipWs(b, at);
+  if (b[i] !== 0x7b) return;
   i = skipWs(b, i + 1);
-  while (i < b.length && b[i] !== 0x7d) {
+  while (b[i] === 0x22) {
     const keyEnd = skipString(b, i);
-    const key = JSON.parse(dec.decode(b.subarray(i, keyEnd))) as string;
-    i = skipWs(b, keyEnd);
-    i = skipWs(b, i + 1); // past ':'
-    const end = skipValue(b, i);
-    out.set(key, { start: i, end });
+    const key = readKey(b, i, keyEnd);
+    const start = skipWs(b, skipWs(b, keyEnd) + 1); // past the ':'
+    const end = skipValue(b, start);
+    yield { key, start, end };
     i = skipWs(b, end);
     if (b[i] === 0x2c) i = skipWs(b, i + 1);
   }
-  return out;
 }
 
-/** Byte spans of the elements of the array starting at `start`. */
-export function arrayElements(b: Uint8Array, start: number): Span[] {
-  const out: Span[] = [];
-  let i = skipWs(b, start);
-  if (b[i] !== 0x5b) return out;
+/**
+ * Yields the span of each element of the JSON array whose `[` is at (or after whitespace from) `at`.
+ *
+ * @example
+ * [...elements(new TextEncoder().encode('[{"a":1}, 2]'), 0)]; // [{start:1,end:8}, {start:10,end:11}]
+ */
+export function* elements(b: Uint8Array, at: number): Generator<Span> {
+  let i = skipWs(b, at);
+  if (b[i] !== 0x5b) return;
   i = skipWs(b, i + 1);
   while (i < b.length && b[i] !== 0x5d) {
     const end = skipValue(b, i);
-    out.push({ start: i, end });
+    yield { start: i, end };
     i = skipWs(b, end);
     if (b[i] === 0x2c) i = skipWs(b, i + 1);
   }
-  return out;
 }
