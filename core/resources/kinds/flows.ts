@@ -29,6 +29,14 @@ function resolveAll(ctx: ReconcileContext, dests: [string, unknown][]): { target
   return { targets };
 }
 
+/** A flow's internal channels always exist; it is ready when every destination resolves. */
+function flowReady(c: Conditions, error: string | undefined): boolean {
+  if (error) c.set("SubscriptionsReady", false, "DestinationResolveFailed", error);
+  else c.set("SubscriptionsReady", true);
+  c.set("ChannelsReady", true);
+  return c.ready(["ChannelsReady", "SubscriptionsReady"]);
+}
+
 function channelPlan(ctx: ReconcileContext, obj: Resource, key: string, routes: RoutePlan[]): void {
   ctx.setPlan({ binding: "CHANNEL", name: key }, {
     key, kind: obj.kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes,
@@ -88,10 +96,7 @@ export const SequenceKind: KindDef = {
       if (s.delivery?.deadLetterSink) dests.push([`step ${i} deadLetterSink`, s.delivery.deadLetterSink]);
     });
     const { targets, error } = resolveAll(ctx, dests);
-    if (error) c.set("SubscriptionsReady", false, "DestinationResolveFailed", error);
-    else c.set("SubscriptionsReady", true);
-    c.set("ChannelsReady", true);
-    const ready = c.ready(["ChannelsReady", "SubscriptionsReady"]);
+    const ready = flowReady(c, error);
     const stepUrl = (i: number) => ctx.baseUrl + sequenceStepPath(ns, name, i);
     steps.forEach((s, i) => {
       const sub = targets.get(`step ${i}`);
@@ -171,10 +176,7 @@ export const ParallelKind: KindDef = {
       if (b.delivery?.deadLetterSink) dests.push([`branch ${i} deadLetterSink`, b.delivery.deadLetterSink]);
     });
     const { targets, error } = resolveAll(ctx, dests);
-    if (error) c.set("SubscriptionsReady", false, "DestinationResolveFailed", error);
-    else c.set("SubscriptionsReady", true);
-    c.set("ChannelsReady", true);
-    const ready = c.ready(["ChannelsReady", "SubscriptionsReady"]);
+    const ready = flowReady(c, error);
     const url = ctx.baseUrl + `/parallels/${ns}/${name}`;
     const ingressRoutes: RoutePlan[] = [];
     branches.forEach((b, i) => {
