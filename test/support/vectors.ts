@@ -1,11 +1,11 @@
-// Turns the CloudEvents conformance tool's YAML vectors (../shared/conformance/http-binding,
+// Turns the CloudEvents conformance tool's YAML vectors (test/fixtures/conformance/http-binding,
 // Apache-2.0, see its ATTRIBUTION.md) into HTTP requests exactly as the tool's `invoke` does.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
-import { sharedPath } from "./shared.js";
+import { fixturePath } from "./fixtures.js";
 
-export const VECTOR_DIR = () => sharedPath("conformance/http-binding/yaml");
+export const VECTOR_DIR = () => fixturePath("http-binding", "yaml");
 export const VECTOR_FILES = ["v1.yaml", "v03.yaml", "v1.0/v1_minimum.yaml", "v0.3/v03_minimum.yaml"];
 
 export interface Vector {

@@ -1,15 +1,16 @@
-// Runs every case of the CloudEvents SQL TCK (../shared/conformance/cesql-tck, Apache-2.0; see its
+// Runs every case of the CloudEvents SQL TCK (test/fixtures/conformance/cesql-tck, Apache-2.0; see its
 // ATTRIBUTION.md) against Eddy's CESQL engine, checking the value, its type, and the first error.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { fixturePath } from "../support/fixtures.js";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { compile, CesqlParseError } from "../../core/cesql/index.js";
 import type { AttrValue, CloudEvent } from "../../core/cloudevents/event.js";
 import { eventView } from "../../core/cloudevents/view.js";
 
-const TCK = resolve(import.meta.dirname, "../../../shared/conformance/cesql-tck");
-if (!existsSync(TCK)) throw new Error(`${TCK} not found: the CESQL TCK is read from ../shared beside the checkout`);
+const TCK = fixturePath("cesql-tck");
+if (!existsSync(TCK)) throw new Error(`${TCK} not found: the CESQL TCK is vendored in test/fixtures/conformance/cesql-tck`);
 
 type Scalar = string | number | boolean;
 interface TckCase {
@@ -21,7 +22,7 @@ interface TckCase {
   eventOverrides?: Record<string, unknown>;
 }
 
-/** Cases per file, from the TCK at cesql@v1.0.0 (shared/notes/cloudevents.md §8). */
+/** Cases per file, from the TCK at cesql@v1.0.0 (its README.md). */
 const EXPECTED_COUNTS: Record<string, number> = {
   binary_comparison_operators: 32, binary_logical_operators: 16, binary_math_operators: 18, case_sensitivity: 7,
   casting_functions: 21, context_attributes_access: 8, exists_expression: 7, in_expression: 16,

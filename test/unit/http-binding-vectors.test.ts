@@ -1,5 +1,5 @@
 // The CloudEvents conformance tool's HTTP vectors (github.com/cloudevents/conformance @ 7a8ee0ac,
-// Apache-2.0; see shared/conformance/http-binding/ATTRIBUTION.md), turned into requests exactly as
+// Apache-2.0; see test/fixtures/conformance/http-binding/ATTRIBUTION.md), turned into requests exactly as
 // the tool's `invoke` does (pkg/http/http.go), then read with parseMessage and re-encoded.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -9,7 +9,7 @@ import { encodeBinary, encodeStructured } from "../../core/cloudevents/encode.js
 import { dataMediaType, isJsonMediaType, type CloudEvent } from "../../core/cloudevents/event.js";
 import { parseMessage } from "../../core/cloudevents/http.js";
 
-const DIR = new URL("../../../shared/conformance/http-binding/", import.meta.url);
+const DIR = new URL("../fixtures/conformance/http-binding/", import.meta.url);
 const FILES = ["yaml/v1.yaml", "yaml/v03.yaml", "yaml/v1.0/v1_minimum.yaml", "yaml/v0.3/v03_minimum.yaml"];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
