@@ -3,7 +3,8 @@ import { CloudEventError } from "./errors.js";
 import { eventFromJson, mediaTypeOf } from "./json-format.js";
 import { elements, type Span } from "./json-scan.js";
 import { percentDecode } from "./percent.js";
-import { NAME_RE, validateAttributes, validateData } from "./validate.js";
+import { NAME_RE, tooDeepMessage, validateAttributes, validateData } from "./validate.js";
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from "../nesting.js";
 
 export { CloudEventError } from "./errors.js";
 export { validateEvent } from "./validate.js";
@@ -60,8 +61,14 @@ export function parseMessage(headers: Headers, body: Uint8Array): ParsedMessage 
   return { mode: "binary", events: [parseBinary(headers, body)] };
 }
 
-/** The body as JSON: its parse and where its text starts (after a UTF-8 byte order mark, if any). */
-function parseJsonBody(body: Uint8Array, what: string, fix: string): { root: unknown; at: number } {
+/**
+ * The body as JSON: its parse and where its text starts (after a UTF-8 byte order mark, if any).
+ * `wrappers` is how many levels the event format adds around the data (1 structured, 2 batch).
+ */
+function parseJsonBody(body: Uint8Array, what: string, fix: string, wrappers: number): { root: unknown; at: number } {
+  // Measured before anything else reads it, so a body of 5,000 `[` costs MAX_JSON_DEPTH bytes.
+  const deep = jsonTooDeepAt(body, MAX_JSON_DEPTH + wrappers);
+  if (deep >= 0) throw bad(tooDeepMessage(`the ${what}`, MAX_JSON_DEPTH + wrappers, deep, wrappers));
   let text: string;
   try {
     text = strictUtf8.decode(body); // also drops a leading BOM, which JSON.parse would refuse
@@ -80,7 +87,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 function parseStructured(body: Uint8Array): CloudEvent {
   const fix = "send one JSON object holding the attributes and data";
-  const { root, at } = parseJsonBody(body, "structured-mode body", fix);
+  const { root, at } = parseJsonBody(body, "structured-mode body", fix, 1);
   if (!isObject(root)) throw bad(`the structured-mode body is ${describe(root)}, not an event: ${fix}`);
   const ev = eventFromJson(root, body, at);
   validateAttributes(ev.attrs);
@@ -89,7 +96,7 @@ function parseStructured(body: Uint8Array): CloudEvent {
 
 function parseBatch(body: Uint8Array): CloudEvent[] {
   const fix = "send a JSON array of event objects ([] for none)";
-  const { root, at } = parseJsonBody(body, "batch body", fix);
+  const { root, at } = parseJsonBody(body, "batch body", fix, 2);
   if (!Array.isArray(root)) throw bad(`the batch body is ${describe(root)}: ${fix}`);
   let spans: Iterator<Span> | undefined;
   const events: CloudEvent[] = [];

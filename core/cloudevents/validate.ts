@@ -1,5 +1,6 @@
 import { type AttrValue, type CloudEvent, dataMediaType, isJsonMediaType, REQUIRED_ATTRIBUTES } from "./event.js";
 import { CloudEventError } from "./errors.js";
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from "../nesting.js";
 
 /** Attribute names: lower-case ASCII letters and digits. Longer than 20 and digit-first are legal. */
 export const NAME_RE = /^[a-z0-9]+$/;
@@ -169,11 +170,24 @@ export function validateData(ev: CloudEvent): void {
   if (!ev.data || ev.data.length === 0) return;
   const mt = dataMediaType(ev);
   if (!isJsonMediaType(mt)) return;
+  // Filters parse JSON data, and a stored event is re-read by code that may recurse per level.
+  const deep = jsonTooDeepAt(ev.data, MAX_JSON_DEPTH);
+  if (deep >= 0) throw bad(tooDeepMessage("the event data (in binary mode, the request body)", MAX_JSON_DEPTH, deep, 0));
   try {
     JSON.parse(strictUtf8.decode(ev.data));
   } catch (e) {
     throw bad(`the event data (in binary mode, the request body) is not valid JSON although its content type is ${mt} (${(e as Error).message}): send JSON, or declare the real content type`);
   }
+}
+
+/**
+ * The message for JSON nested deeper than allowed: `what` nests deeper than `limit` levels at byte
+ * `at`, where `wrappers` levels of `limit` are the event format's own (1 for a structured event, 2
+ * for a batch), so the limit on data reads the same in every mode.
+ */
+export function tooDeepMessage(what: string, limit: number, at: number, wrappers: number): string {
+  const own = wrappers === 0 ? "" : ` (the event format takes ${wrappers}, so data may nest ${limit - wrappers})`;
+  return `${what} nests JSON deeper than ${limit} levels${own}: level ${limit + 1} opens at byte ${at}; flatten the data, or send it with a content type that is not JSON`;
 }
 
 /**

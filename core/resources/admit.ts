@@ -1,4 +1,5 @@
 import { ApiError } from "../errors.js";
+import { fieldPath, jsonChildren, MAX_MANIFEST_DEPTH, treeTooDeep } from "../nesting.js";
 import { apiVersionOf, type AdmissionContext, type KindDef } from "./kind.js";
 import type { Manifest, Resource } from "./types.js";
 import { isObject, validateName } from "./validate.js";
@@ -29,6 +30,11 @@ export function admit(input: AdmitInput): Resource {
   const { body, kind, ctx, old } = input;
   const apiVersion = apiVersionOf(kind);
   if (!isObject(body)) throw new ApiError(400, `the body must be a ${kind.kind} object in JSON or YAML`);
+  // structuredClone, JSON.stringify and the RPC that carries the object recurse per level.
+  const deep = treeTooDeep(body, MAX_MANIFEST_DEPTH, jsonChildren);
+  if (deep) {
+    throw new ApiError(400, `the ${kind.kind} nests deeper than ${MAX_MANIFEST_DEPTH} levels at ${fieldPath(deep.path)} (or contains itself): manifests may nest objects and lists at most ${MAX_MANIFEST_DEPTH} levels deep`);
+  }
   const obj = structuredClone(body) as Manifest;
   if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
     throw new ApiError(400, `apiVersion "${String(obj.apiVersion)}" does not match this URL, which serves ${apiVersion}`);

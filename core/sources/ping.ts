@@ -1,7 +1,8 @@
 import { Cron } from "croner";
 import { fromBase64, toBase64 } from "../base64.js";
-import type { AttrValue, CloudEvent } from "../cloudevents/event.js";
+import { type AttrValue, type CloudEvent, isJsonMediaType } from "../cloudevents/event.js";
 import type { FieldError } from "../errors.js";
+import { jsonTooDeepAt, MAX_JSON_DEPTH } from "../nesting.js";
 import { isObject } from "../resources/validate.js";
 import { extensionsOf } from "./overrides.js";
 
@@ -87,14 +88,19 @@ export function validatePingSpec(spec: Record<string, unknown>): FieldError[] {
     if (typeof spec.dataBase64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(spec.dataBase64)) errs.push({ field: "spec.dataBase64", message: "must be standard base64" });
     else bytes = fromBase64(spec.dataBase64);
   }
-  if (bytes && isJsonType(spec.contentType)) {
+  const dataField = spec.dataBase64 !== undefined ? "spec.dataBase64" : "spec.data";
+  // Ticks are stored like ingress events, so their JSON data obeys the same nesting limit.
+  const deep = bytes && typeof spec.contentType === "string" && isJsonMediaType(spec.contentType.split(";")[0]!.trim().toLowerCase()) ? jsonTooDeepAt(bytes, MAX_JSON_DEPTH) : -1;
+  if (deep >= 0) {
+    errs.push({ field: dataField, message: `nests JSON deeper than ${MAX_JSON_DEPTH} levels (level ${MAX_JSON_DEPTH + 1} opens at byte ${deep}): flatten the data` });
+  } else if (bytes && isJsonType(spec.contentType)) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       parsed = undefined;
     }
-    if (!isObject(parsed)) errs.push({ field: spec.dataBase64 !== undefined ? "spec.dataBase64" : "spec.data", message: "must be a JSON object when contentType is application/json" });
+    if (!isObject(parsed)) errs.push({ field: dataField, message: "must be a JSON object when contentType is application/json" });
   }
   return errs;
 }

@@ -1,31 +1,44 @@
-import { parseAllDocuments } from "yaml";
+import { type CST, Composer, LineCounter, Parser } from "yaml";
 import { ApiError } from "../../core/errors.js";
+import { fieldPath, jsonChildren, jsonTooDeepAt, MAX_MANIFEST_DEPTH, type PathKey, treeTooDeep } from "../../core/nesting.js";
 import { readBody } from "../body.js";
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);
+const FLATTEN = `manifests may nest objects and lists at most ${MAX_MANIFEST_DEPTH} levels deep`;
 
 /**
  * Reads one resource manifest from a request: JSON, or YAML with `Content-Type: application/yaml`.
- * Without a clear type (curl's default form encoding) JSON is tried first, then YAML.
+ * Without a clear type (curl's default form encoding) JSON is tried first, then YAML. A manifest
+ * nested deeper than MAX_MANIFEST_DEPTH is refused with 400 before anything recursive reads it.
  *
  * @example
  * const body = await readManifest(c.req.raw); // { apiVersion: "eventing.knative.dev/v1", kind: "Broker", ... }
  */
 export async function readManifest(req: Request): Promise<unknown> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  const text = new TextDecoder().decode(await readBody(req, MAX_MANIFEST_BYTES));
+  const bytes = await readBody(req, MAX_MANIFEST_BYTES);
+  const text = new TextDecoder().decode(bytes);
   if (!text.trim()) throw new ApiError(400, "the request body is empty: send the resource as JSON or YAML");
   if (YAML_TYPES.has(type)) return parseYaml(text);
-  if (type === "application/json" || type.endsWith("+json")) return parseJson(text);
+  if (type === "application/json" || type.endsWith("+json")) return parseJson(bytes, text);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text); // iterative in V8: safe to run before the depth check
   } catch {
     return parseYaml(text);
   }
+  checkJsonDepth(bytes);
+  return value;
 }
 
-function parseJson(text: string): unknown {
+function checkJsonDepth(bytes: Uint8Array): void {
+  const at = jsonTooDeepAt(bytes, MAX_MANIFEST_DEPTH);
+  if (at >= 0) throw new ApiError(400, `the JSON body nests deeper than ${MAX_MANIFEST_DEPTH} levels (level ${MAX_MANIFEST_DEPTH + 1} opens at byte ${at}): ${FLATTEN}`);
+}
+
+function parseJson(bytes: Uint8Array, text: string): unknown {
+  checkJsonDepth(bytes);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -33,15 +46,49 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** Children of a YAML syntax-tree node: the keys and values of a collection's items. */
+function cstChildren(t: CST.Token): Iterable<[PathKey, CST.Token]> | undefined {
+  if (t.type !== "block-map" && t.type !== "block-seq" && t.type !== "flow-collection") return undefined;
+  const out: [PathKey, CST.Token][] = [];
+  t.items.forEach((item, i) => {
+    if (item.key) out.push([i, item.key]);
+    if (item.value) out.push([i, item.value]);
+  });
+  return out;
+}
+
 function parseYaml(text: string): unknown {
-  const docs = parseAllDocuments(text).filter((d) => d.contents !== null);
+  const lines = new LineCounter();
+  // The parser keeps an explicit stack; the composer and toJS recurse per level, so the syntax tree
+  // is measured between them.
+  const tokens = [...new Parser(lines.addNewLine).parse(text)];
+  for (const t of tokens) {
+    if (t.type !== "document" || !t.value) continue;
+    const deep = treeTooDeep(t.value, MAX_MANIFEST_DEPTH, cstChildren);
+    if (deep) {
+      const { line, col } = lines.linePos(deep.node.offset);
+      throw new ApiError(400, `the YAML body nests deeper than ${MAX_MANIFEST_DEPTH} levels (level ${MAX_MANIFEST_DEPTH + 1} starts at line ${line}, column ${col}): ${FLATTEN}`);
+    }
+  }
+  const docs = [...new Composer().compose(tokens)].filter((d) => d.contents !== null);
   if (docs.length === 0) throw new ApiError(400, "the YAML body holds no document");
   if (docs.length > 1) throw new ApiError(400, `the YAML body holds ${docs.length} documents; send one resource per request`);
   const doc = docs[0]!;
   if (doc.errors.length) {
     const e = doc.errors[0]!;
-    const where = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
-    throw new ApiError(400, `the body is not valid YAML${where}: ${e.message.split("\n")[0]}`);
+    const { line, col } = lines.linePos(e.pos[0]);
+    throw new ApiError(400, `the body is not valid YAML at line ${line}, column ${col}: ${e.message.split("\n")[0]}`);
   }
-  return doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS(); // caps alias expansion (maxAliasCount), throwing on a "billion laughs" body
+  } catch (e) {
+    throw new ApiError(400, `the YAML body cannot be read: ${(e as Error).message}; expand fewer aliases, or send JSON`);
+  }
+  // Aliases reuse a node, so a short text can stand for a deep or even cyclic value.
+  const deep = treeTooDeep(value, MAX_MANIFEST_DEPTH, jsonChildren);
+  if (deep) {
+    throw new ApiError(400, `the YAML body nests deeper than ${MAX_MANIFEST_DEPTH} levels once its aliases are expanded (at ${fieldPath(deep.path)}), or an alias refers to a node that contains it: ${FLATTEN}`);
+  }
+  return value;
 }
