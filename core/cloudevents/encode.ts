@@ -1,6 +1,8 @@
 import { toBase64 } from "../base64.js";
 import { attrString, type CloudEvent, dataMediaType, isJsonMediaType } from "./event.js";
+import { mediaTypeOf } from "./json-format.js";
 import { percentEncode } from "./percent.js";
+import { traceHeaders } from "./trace.js";
 
 /** An HTTP message ready to send: header names as written, body bytes (null for none). */
 export interface EncodedMessage {
@@ -29,12 +31,20 @@ const isBase64Encoding = (v: unknown) => typeof v === "string" && v.toLowerCase(
  * is sent as `ce-datacontentencoding` like any other attribute. This is what sdk-go (Knative)
  * reads and writes; the attribute only describes how the JSON format carries the bytes.
  *
+ * Trace context: a valid `traceparent` attribute (and `tracestate`) also goes out as the W3C
+ * `traceparent` (`tracestate`) header, for tracing tools; `ce-traceparent` stays, so the receiver
+ * still sees the extension attribute.
+ *
+ * An event binary mode cannot carry is written in structured mode instead (see binaryCanCarry):
+ * its `datacontenttype` would become a Content-Type that changes the message's meaning or value.
+ *
  * @example
  * encodeBinary({ attrs: { specversion: "1.0", id: "1", source: "/s", type: "t", subject: "a b",
  *                         datacontenttype: "text/plain" }, data });
  * // { headers: { "ce-specversion": "1.0", ..., "ce-subject": "a%20b", "Content-Type": "text/plain" }, body: data }
  */
 export function encodeBinary(ev: CloudEvent): EncodedMessage {
+  if (!binaryCanCarry(ev)) return encodeStructured(ev);
   const headers: Record<string, string> = {};
   for (const name in ev.attrs) {
     const v = attrString(ev.attrs[name]!);
@@ -42,7 +52,24 @@ export function encodeBinary(ev: CloudEvent): EncodedMessage {
     else headers[`ce-${name}`] = percentEncode(v);
   }
   if (ev.impliedJson && headers["Content-Type"] === undefined) headers["Content-Type"] = "application/json";
+  if (ev.attrs.traceparent !== undefined) Object.assign(headers, traceHeaders(ev));
   return { headers, body: ev.data ?? null };
+}
+
+/** Visible ASCII with inner spaces: what a Content-Type value must be to arrive unchanged (tabs are not CloudEvents text). */
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * Whether binary mode carries the event unchanged. Its `datacontenttype` becomes Content-Type, so it
+ * must not be a CloudEvents media type (`application/cloudevents+json` data would be read as a
+ * structured event, `-batch+json` as a batch), and it must survive as a header value: Fetch trims
+ * surrounding whitespace and cannot send characters beyond U+00FF, and bytes above 0x7E reach
+ * workerd decoded as UTF-8. Such events go out in structured mode, which every receiver accepts.
+ */
+export function binaryCanCarry(ev: CloudEvent): boolean {
+  const ct = ev.attrs.datacontenttype;
+  if (typeof ct !== "string") return true;
+  return HEADER_SAFE.test(ct) && !mediaTypeOf(ct).startsWith("application/cloudevents");
 }
 
 /** Collects JSON text and raw byte slices, then copies each exactly once into the final body. */
@@ -140,6 +167,8 @@ function decodeText(d: Uint8Array): string | undefined {
  * as a base64 string in `data` with that attribute as it was; one with other binary data gets
  * `"datacontentencoding":"base64"` added, the only way 0.3 JSON can carry bytes.
  *
+ * A valid `traceparent` (and `tracestate`) attribute is also sent as the W3C header of that name.
+ *
  * @example
  * const { headers, body } = encodeStructured(ev);
  * // headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" }
@@ -148,12 +177,14 @@ function decodeText(d: Uint8Array): string | undefined {
 export function encodeStructured(ev: CloudEvent): EncodedMessage {
   const out = new Body();
   writeEvent(ev, out);
-  return { headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" }, body: out.done() };
+  return { headers: { "Content-Type": "application/cloudevents+json; charset=utf-8", ...traceHeaders(ev) }, body: out.done() };
 }
 
 /**
  * Batched mode (`application/cloudevents-batch+json`): a JSON array of events, each written as
  * encodeStructured writes it. An empty list gives `[]`. Only for receivers that asked for batches.
+ * One request has one trace context: the W3C headers are sent only when every event of the batch
+ * would send the same ones.
  *
  * @example
  * encodeBatch([a, b]).body; // [{"specversion":"1.0",...},{"specversion":"1.0",...}]
@@ -166,5 +197,16 @@ export function encodeBatch(evs: CloudEvent[]): EncodedMessage {
     writeEvent(ev, out);
   });
   out.str("]");
-  return { headers: { "Content-Type": "application/cloudevents-batch+json; charset=utf-8" }, body: out.done() };
+  return { headers: { "Content-Type": "application/cloudevents-batch+json; charset=utf-8", ...sharedTrace(evs) }, body: out.done() };
+}
+
+/** The trace headers all events would send, or none when they differ (or there are no events). */
+function sharedTrace(evs: CloudEvent[]): Record<string, string> {
+  if (evs.length === 0) return {};
+  const first = traceHeaders(evs[0]!);
+  for (let i = 1; i < evs.length; i++) {
+    const t = traceHeaders(evs[i]!);
+    if (t.traceparent !== first.traceparent || t.tracestate !== first.tracestate) return {};
+  }
+  return first;
 }

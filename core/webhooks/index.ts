@@ -1,4 +1,5 @@
 import type { AttrValue, CloudEvent } from "../cloudevents/event.js";
+import { adoptTrace } from "../cloudevents/trace.js";
 import { validateEvent } from "../cloudevents/validate.js";
 import { utf8 } from "./crypto.js";
 import { genericHmac } from "./generic.js";
@@ -49,8 +50,9 @@ export async function receiveWebhook(cfg: WebhookConfig, secrets: string[], req:
   if (d.subject) attrs.subject = d.subject;
   if (ct) attrs.datacontenttype = ct;
   for (const [k, v] of Object.entries(cfg.extensions ?? {})) attrs[k] = v;
-  const event: CloudEvent = { attrs };
+  let event: CloudEvent = { attrs };
   if (req.body.length) event.data = req.body;
+  event = adoptTrace(event, req.headers); // a sender's W3C trace headers follow the event
   try {
     validateEvent(event);
   } catch (e) {

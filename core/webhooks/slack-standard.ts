@@ -1,6 +1,6 @@
 import { base64ToBytes, concat, hexToBytes, hmacMatches, sha256Hex, utf8 } from "./crypto.js";
 import { staleReason, unixToIso } from "./timestamp.js";
-import type { Provider } from "./types.js";
+import type { Provider, WebhookRequest } from "./types.js";
 
 type Json = Record<string, any>;
 
@@ -49,10 +49,50 @@ export const slack: Provider = {
   },
 };
 
+/** One family of Standard Webhooks headers: the standard's own names, or Svix's default ones. */
+interface HeaderFamily {
+  id: string;
+  timestamp: string;
+  signature: string;
+}
+
+const FAMILIES: readonly HeaderFamily[] = [
+  { id: "webhook-id", timestamp: "webhook-timestamp", signature: "webhook-signature" },
+  { id: "svix-id", timestamp: "svix-timestamp", signature: "svix-signature" },
+];
+
+/** The family whose signature verified each delivery, for describe() to take the id and time from. */
+const verifiedFamily = new WeakMap<object, HeaderFamily>();
+
+/** Null when the family's three headers are present, fresh and signed by one of `keys`; else why not. */
+async function verifyFamily(req: WebhookRequest, keys: Uint8Array[], toleranceMs: number, f: HeaderFamily): Promise<string | null> {
+  const id = req.headers.get(f.id);
+  const ts = req.headers.get(f.timestamp);
+  const sigs = req.headers.get(f.signature);
+  if (!id || !sigs) return `missing ${id ? f.signature : f.id}`;
+  const stale = staleReason(ts, toleranceMs, req.now, f.timestamp);
+  if (stale) return stale;
+  const data = concat(`${id}.${ts!.trim()}.`, req.body);
+  for (const s of sigs.split(" ")) {
+    const [version, b64] = s.split(",");
+    if (version !== "v1" || !b64) continue;
+    const sig = base64ToBytes(b64);
+    if (sig && (await hmacMatches("sha256", keys, data, sig))) return null;
+  }
+  return `no v1 signature in ${f.signature} matches under any configured secret`;
+}
+
 /**
  * Standard Webhooks (Svix and others): `webhook-id`, `webhook-timestamp` and
  * `webhook-signature: v1,<base64> [v1,<base64> ...]` over `<id>.<timestamp>.<body>`; the secret is
  * `whsec_<base64 key>`. The webhook id is the delivery id, kept across retries.
+ *
+ * Svix, and the services that send through it (Clerk, Resend...), name the same headers `svix-id`,
+ * `svix-timestamp` and `svix-signature` by default. Both families are read, each as a whole (a
+ * header of one is never combined with those of the other). When a delivery carries both,
+ * `webhook-*` is checked first, then `svix-*`; it is accepted when either verifies, and its id and
+ * time come from the family that did. Each accepted family is thus signed over its own id and
+ * timestamp, so the choice never lets an unsigned value through.
  */
 export const standardWebhooks: Provider = {
   defaultToleranceMs: 300_000,
@@ -61,29 +101,31 @@ export const standardWebhooks: Provider = {
     return base64ToBytes(raw) ?? utf8(secret);
   },
   async verify(req, keys, cfg) {
-    const id = req.headers.get("webhook-id");
-    const ts = req.headers.get("webhook-timestamp");
-    const sigs = req.headers.get("webhook-signature");
-    if (!id || !sigs) return "missing webhook-id or webhook-signature";
-    const stale = staleReason(ts, cfg.toleranceMs, req.now, "webhook-timestamp");
-    if (stale) return stale;
-    const data = concat(`${id}.${ts!.trim()}.`, req.body);
-    for (const s of sigs.split(" ")) {
-      const [version, b64] = s.split(",");
-      if (version !== "v1" || !b64) continue;
-      const sig = base64ToBytes(b64);
-      if (sig && (await hmacMatches("sha256", keys, data, sig))) return null;
+    const present = FAMILIES.filter((f) => req.headers.has(f.id) || req.headers.has(f.timestamp) || req.headers.has(f.signature));
+    if (present.length === 0) {
+      return "missing webhook-id, webhook-timestamp and webhook-signature (or Svix's svix-id, svix-timestamp and svix-signature): sign the delivery with the endpoint's whsec_ secret";
     }
-    return "no v1 signature in webhook-signature matches under any configured secret";
+    const reasons: string[] = [];
+    for (const f of present) {
+      const why = await verifyFamily(req, keys, cfg.toleranceMs, f);
+      if (why === null) {
+        verifiedFamily.set(req, f);
+        return null;
+      }
+      reasons.push(why);
+    }
+    return reasons.join("; ");
   },
   async describe(req, json, cfg) {
+    const f = verifiedFamily.get(req) ?? FAMILIES[0]!;
     const p = (json ?? {}) as Json;
     const kind = typeof p.type === "string" && p.type ? p.type : "event";
+    const time = unixToIso(req.headers.get(f.timestamp));
     return {
       type: `${cfg.typePrefix ?? "com.standardwebhooks"}.${kind}`,
-      id: req.headers.get("webhook-id")!,
+      id: req.headers.get(f.id)!,
       source: cfg.eventSource,
-      ...(unixToIso(req.headers.get("webhook-timestamp")) ? { time: unixToIso(req.headers.get("webhook-timestamp"))! } : {}),
+      ...(time ? { time } : {}),
     };
   },
 };

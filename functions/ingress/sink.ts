@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { compact, type CloudEvent } from "../../core/cloudevents/event.js";
 import { parseMessage } from "../../core/cloudevents/http.js";
+import { adoptTrace } from "../../core/cloudevents/trace.js";
 import { ApiError } from "../../core/errors.js";
 import { maxEventBytes, readBody } from "../body.js";
 import type { Env } from "../env.js";
@@ -11,7 +12,8 @@ const ALLOW = "POST, OPTIONS";
  * Knative's sink contract for any addressable ingress: POST takes CloudEvents (binary,
  * structured or batched), OPTIONS answers the CloudEvents webhook abuse-protection handshake,
  * anything else is 405. `accept` must store the events durably before it resolves: the producer
- * hears 202 only then.
+ * hears 202 only then. W3C `traceparent`/`tracestate` request headers become the trace attributes
+ * of every event that has none, so the trace follows the event through storage and delivery.
  *
  * @example
  * app.all("/brokers/:ns/:name", (c) => sink(c, (events) => publishToBroker(c, events)));
@@ -34,7 +36,8 @@ export async function sink(c: Context<{ Bindings: Env }>, accept: (events: Cloud
   const body = await readBody(c.req.raw, maxEventBytes(c.env));
   let events: CloudEvent[];
   try {
-    events = parseMessage(c.req.raw.headers, body).events.map(compact);
+    const headers = c.req.raw.headers;
+    events = parseMessage(headers, body).events.map((ev) => adoptTrace(compact(ev), headers));
   } catch (e) {
     const err = e as { status?: number; message?: string };
     if (typeof err.status === "number") throw new ApiError(err.status, err.message ?? "invalid CloudEvent");

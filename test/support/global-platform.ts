@@ -14,6 +14,8 @@ export const TEST_SECRETS = {
   TEST_GITHUB_SECRET_NEXT: "gh-rotated-secret",
   TEST_STRIPE_SECRET: "whsec_stripe_test_secret",
   TEST_SLACK_SECRET: "slack-signing-secret",
+  // A Svix / Standard Webhooks endpoint secret: whsec_ and the base64 of the HMAC key.
+  TEST_SVIX_SECRET: "whsec_ZWRkeS1lMmUtc3ZpeC1zaWduaW5nLWtleS0wMQ==",
 };
 
 export default async function setup(project: TestProject) {
