@@ -40,7 +40,7 @@ export async function startBaseline(sinkUrl) {
           const n = Number(u.searchParams.get("n") || "1");
           const body = await req.arrayBuffer();
           const headers = new Headers(req.headers);
-          await Promise.all(Array.from({ length: n }, () => fetch(env.SINK, { method: "POST", headers, body })));
+          await Promise.all(Array.from({ length: n }, (_, i) => fetch(env.SINK + "r" + i, { method: "POST", headers, body })));
         }
         return new Response(null, { status: 202 });
       },
@@ -63,8 +63,14 @@ export async function startSink() {
       const sent = Number(req.headers["ce-benchsent"]);
       if (tag) {
         let r = runs.get(tag);
-        if (!r) runs.set(tag, (r = { latencies: [], first: arrived, last: arrived }));
-        r.latencies.push(arrived - sent);
+        if (!r) runs.set(tag, (r = { latencies: [], first: arrived, last: arrived, seen: new Set() }));
+        // One delivery per event and route: each route has its own sink path (/r0, /r1, ...).
+        const key = `${req.headers["ce-id"]} ${req.url}`;
+        if (r.seen.has(key)) r.duplicates = (r.duplicates ?? 0) + 1;
+        else {
+          r.seen.add(key);
+          r.latencies.push(arrived - sent);
+        }
         r.last = arrived;
       }
       res.writeHead(202);
@@ -133,7 +139,11 @@ export async function drain(sink, tag, expected, timeoutMs) {
   }
   const r = sink.runs.get(tag) ?? { latencies: [], first: 0, last: 0 };
   const lat = [...r.latencies].sort((a, b) => a - b);
-  return { delivered: lat.length, expected, p50: percentile(lat, 50), p99: percentile(lat, 99), spanMs: r.last - r.first };
+  // `delivered` counts distinct (event, route) pairs; a second arrival of the same pair is a duplicate.
+  return {
+    delivered: lat.length, expected, duplicates: r.duplicates ?? 0, lost: Math.max(0, expected - lat.length),
+    p50: percentile(lat, 50), p99: percentile(lat, 99), spanMs: r.last - r.first,
+  };
 }
 
 /**

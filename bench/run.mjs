@@ -42,7 +42,7 @@ async function brokerWithTriggers(eddy, name, n, sinkUrl) {
   for (let i = 0; i < n; i++) {
     await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/triggers/${name}-t${i}`, {
       apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: `${name}-t${i}` },
-      spec: { broker: name, subscriber: { uri: sinkUrl }, filter: { attributes: { type: "dev.eddy.bench" } } },
+      spec: { broker: name, subscriber: { uri: `${sinkUrl}r${i}` }, filter: { attributes: { type: "dev.eddy.bench" } } },
     });
   }
   return b.status.address.url;
@@ -70,6 +70,8 @@ async function measure(sink, url, tag, fanout, amount) {
       eventsPerSec: round(d.delivered / fanout / wallS),
       delivered: d.delivered,
       expected,
+      duplicates: d.duplicates + l.duplicates,
+      lost: d.lost + l.lost,
     },
     latency: { offeredEventsPerSec: rate, p50Ms: round(l.p50), p99Ms: round(l.p99), delivered: l.delivered, expected: lt.ok * fanout },
   };
@@ -87,7 +89,7 @@ async function channelWithSubscriptions(eddy, name, n, sinkUrl) {
   for (let i = 0; i < n; i++) {
     await api(eddy, "PUT", `/apis/messaging.knative.dev/v1/namespaces/${ns}/subscriptions/${name}-s${i}`, {
       apiVersion: "messaging.knative.dev/v1", kind: "Subscription", metadata: { name: `${name}-s${i}` },
-      spec: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name }, subscriber: { uri: sinkUrl } },
+      spec: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name }, subscriber: { uri: `${sinkUrl}r${i}` } },
     });
   }
   return c.status.address.url;
@@ -179,6 +181,7 @@ function render(r) {
     `| 10 Triggers: delivered events/s (deliveries/s) | ${R.eddy10.delivery.eventsPerSec} (${R.eddy10.delivery.deliveredPerSec}) | ${R.relay10.delivery.eventsPerSec} (${R.relay10.delivery.deliveredPerSec}) | ${ratio(R.eddy10.delivery.eventsPerSec, R.relay10.delivery.eventsPerSec)} |`,
     `| 10 Triggers: POST→arrival p50 / p99 ms at ${R.eddy10.latency.offeredEventsPerSec} events/s | ${R.eddy10.latency.p50Ms} / ${R.eddy10.latency.p99Ms} | ${R.relay10.latency.p50Ms} / ${R.relay10.latency.p99Ms} | ${ratio(R.eddy10.latency.p50Ms, R.relay10.latency.p50Ms)} / ${ratio(R.eddy10.latency.p99Ms, R.relay10.latency.p99Ms)} |`,
     `| deliveries completed / expected (1, 10 Triggers) | ${R.eddy1.delivery.delivered}/${R.eddy1.delivery.expected}, ${R.eddy10.delivery.delivered}/${R.eddy10.delivery.expected} | ${R.relay1.delivery.delivered}/${R.relay1.delivery.expected}, ${R.relay10.delivery.delivered}/${R.relay10.delivery.expected} | |`,
+    `| duplicates / lost (1, 10 Triggers) | ${R.eddy1.delivery.duplicates} / ${R.eddy1.delivery.lost}, ${R.eddy10.delivery.duplicates} / ${R.eddy10.delivery.lost} | | |`,
   ];
   if (r.fanout) {
     lines.push("", "| channel fan-out | Eddy delivered events/s (deliveries/s) | ceiling events/s (deliveries/s) | Eddy / ceiling | Eddy POST→arrival p50 / p99 ms | ceiling p50 / p99 ms | at events/s |", "| --- | --- | --- | --- | --- | --- | --- |");
@@ -187,6 +190,7 @@ function render(r) {
       const c = f.relay;
       lines.push(`| ${f.subscriptions} Subscription(s), ${f.events} events | ${e.delivery.eventsPerSec} (${e.delivery.deliveredPerSec}) | ${c.delivery.eventsPerSec} (${c.delivery.deliveredPerSec}) | ${ratio(e.delivery.eventsPerSec, c.delivery.eventsPerSec)} | ${e.latency.p50Ms} / ${e.latency.p99Ms} | ${c.latency.p50Ms} / ${c.latency.p99Ms} | ${e.latency.offeredEventsPerSec} |`);
     }
+    lines.push(`| duplicates / lost (1, 10, 100 Subscriptions) | ${r.fanout.map((f) => `${f.eddy.delivery.duplicates} / ${f.eddy.delivery.lost}`).join(", ")} | | | | | |`);
     lines.push(`| Broker, 1 and 10 Triggers (same run, above) | ${R.eddy1.delivery.eventsPerSec} and ${R.eddy10.delivery.eventsPerSec} | | | ${R.eddy1.latency.p50Ms} / ${R.eddy1.latency.p99Ms} and ${R.eddy10.latency.p50Ms} / ${R.eddy10.latency.p99Ms} | | |`);
   }
   if (r.filters) {

@@ -4,7 +4,7 @@ import { enterBroker, incomingTtl } from "../core/broker/ttl.js";
 import { compileTriggerFilter, type CompiledFilter } from "../core/filters/index.js";
 import { log } from "../core/log.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { DeliveryRow, StoredEvent } from "./ledger.js";
+import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
 
 export type { DispatcherStats as BrokerStats, PublishResult } from "./dispatcher.js";
 

@@ -1,7 +1,7 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
 import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { DeliveryRow, StoredEvent } from "./ledger.js";
+import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
 
 /**
  * A durable channel: the data plane of Channel, InMemoryChannel, and the internal channels of

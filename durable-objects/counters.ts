@@ -35,14 +35,31 @@ export class Counters {
 
   constructor(private readonly db: Sql, private readonly owner: () => string) {}
 
+  /** Increments not yet written; flushed before the turn ends, so they commit with what they count. */
+  private pending = new Map<string, number>();
+  private flushQueued = false;
+
   add(name: string, n = 1): void {
-    this.db.run(
-      "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-      name, n,
-    );
+    this.pending.set(name, (this.pending.get(name) ?? 0) + n);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
   }
 
-  drop(reason: string, ev: Omit<DropRecord, "at" | "reason">, now: number): void {
+  /** Writes the pending increments (one statement per counter, however many events they count). */
+  flush(): void {
+    this.flushQueued = false;
+    for (const [name, n] of this.pending) {
+      this.db.run(
+        "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+        name, n,
+      );
+    }
+    this.pending.clear();
+  }
+
+  /** `ev.traceId` (from `traceFields(event)`) goes to the log line only, so a drop can be found by its trace. */
+  drop(reason: string, ev: Omit<DropRecord, "at" | "reason"> & { traceId?: string }, now: number): void {
     const at = new Date(now).toISOString();
     this.add(`dropped.${reason}`);
     this.db.run(
@@ -57,6 +74,7 @@ export class Counters {
   }
 
   snapshot(): Record<string, number> {
+    this.flush();
     const out: Record<string, number> = {};
     for (const r of this.db.all<{ name: string; value: number }>("SELECT name, value FROM counters ORDER BY name")) {
       out[r.name] = r.value;

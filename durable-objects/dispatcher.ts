@@ -1,13 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
 import type { CloudEvent } from "../core/cloudevents/event.js";
-import type { DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
-import type { DispatcherPlan, PlanBinding, RoutePlan } from "../core/resources/plan.js";
+import { attempt } from "../core/delivery/attempt.js";
+import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
+import { locate } from "../core/addressables.js";
+import { maxEventBytes } from "../core/limits.js";
+import type { DispatcherPlan, PlanBinding, RoutePlan, Target } from "../core/resources/plan.js";
 import type { Env } from "../functions/env.js";
 import type { ObservedType } from "../core/resources/eventtypes.js";
 import type { KReference } from "../core/resources/types.js";
 import { log } from "../core/log.js";
+import { traceFields } from "../core/cloudevents/trace.js";
+import { AlarmClock } from "./alarm.js";
 import { Counters, COUNTER_SCHEMA, type DropRecord } from "./counters.js";
-import { Ledger, LEDGER_MIGRATIONS, LEDGER_SCHEMA, ledgerOptions, type DeliveryRow, type LedgerHost, type StoredEvent } from "./ledger.js";
+import { GroupCommit } from "./group-commit.js";
+import { Ledger, ledgerOptions, type LedgerHost } from "./ledger/machine.js";
+import { Outbox, outboxOptions } from "./ledger/outbox.js";
+import { LEDGER_MIGRATIONS, LEDGER_SCHEMA } from "./ledger/schema.js";
+import { SqlLedgerStore } from "./ledger/sql-store.js";
+import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
+import { deliverInternal } from "./objects.js";
 import { Sql } from "./sql.js";
 
 export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 };
@@ -16,6 +27,10 @@ export interface DispatcherStats {
   counters: Record<string, number>;
   pending: number;
   recentDrops: DropRecord[];
+  /** Most of the object's own delivery attempts it had out at once (at most six, the platform's limit). */
+  connectionsHighWater: number;
+  /** Storage flushes of the data path and the calls they carried, since the object started. */
+  groupCommit: { flushes: number; writes: number };
 }
 
 /**
@@ -23,13 +38,18 @@ export interface DispatcherStats {
  * stores and delivers events with retries, dead letters and replies, and counters of everything
  * dropped. Subclasses decide which routes an event takes and where a reply goes.
  *
- * Lifecycle: `configure` (from the control plane) → `publish` (ingress) → `settle` (queue
- * consumers) → `alarm` (what is due, or was dispatched and never settled).
+ * Lifecycle: `configure` (from the control plane) → `publish` (ingress: store, answer, then make
+ * the first attempts from here) → `settle` (outcomes of the attempts queue consumers made) →
+ * `alarm` (what is due, or was dispatched and never settled, or died with the previous incarnation).
  */
 export abstract class Dispatcher extends DurableObject<Env> implements LedgerHost {
   protected readonly db: Sql;
   protected readonly counters: Counters;
   protected readonly ledger: Ledger;
+  protected readonly clock: AlarmClock;
+  /** Every write of the data path goes through here, so concurrent calls share one storage flush. */
+  protected readonly commits: GroupCommit;
+  protected readonly outbox: Outbox;
   protected plan: DispatcherPlan | null = null;
   private version = 0;
   protected routes = new Map<string, RoutePlan>();
@@ -44,7 +64,16 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.db = new Sql(ctx.storage.sql);
     this.db.migrate([[...LEDGER_SCHEMA, ...COUNTER_SCHEMA, "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL)"], ...LEDGER_MIGRATIONS]);
     this.counters = new Counters(this.db, () => this.owner.name);
-    this.ledger = new Ledger(this.db, ctx.storage, { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE }, this, this.counters, ledgerOptions(env));
+    this.clock = new AlarmClock(ctx.storage);
+    this.commits = new GroupCommit(ctx.storage, () => this.counters.flush());
+    this.outbox = new Outbox({
+      queues: { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE },
+      owner: () => this.owner.name,
+      attempt: (spec, event) => this.attempt(spec, event),
+      settle: (o) => void this.commits.run(() => this.ledger.settle([o], Date.now())).catch(() => {}),
+      requeue: (items) => this.ledger.retrySoon(items, Date.now()),
+    }, outboxOptions(env));
+    this.ledger = new Ledger(new SqlLedgerStore(this.db), this.outbox, this.clock, this, this.counters, ledgerOptions(env));
     this.db.run("CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))");
     for (const r of this.db.all<{ type: string; source: string }>("SELECT type, source FROM event_types")) this.seenTypes.add(`${r.type}\n${r.source}`);
     const saved = this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'plan'");
@@ -53,7 +82,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
         const { plan, version } = JSON.parse(saved.value) as { plan: DispatcherPlan | null; version: number };
         this.apply(plan, version);
       }
-      await this.ledger.init();
+      await this.clock.init();
+      this.ledger.init(Date.now());
     });
   }
 
@@ -82,18 +112,21 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   /** Stores the events with their deliveries; resolves once that is durable. */
   async publish(events: CloudEvent[]): Promise<PublishResult> {
     if (!this.plan) return { ok: false, status: 404 };
-    const now = Date.now();
-    for (const ev of events) {
-      this.accept(ev, now);
-      this.observe(ev);
-    }
-    this.counters.add("accepted", events.length);
-    return { ok: true, accepted: events.length };
+    return this.commits.run((): PublishResult => {
+      if (!this.plan) return { ok: false, status: 404 }; // deleted while the call waited for the flush
+      const now = Date.now();
+      for (const ev of events) {
+        this.accept(ev, now);
+        this.observe(ev);
+      }
+      this.counters.add("accepted", events.length);
+      return { ok: true as const, accepted: events.length };
+    });
   }
 
   /** Outcomes of delivery attempts, from the queue consumers. */
   async settle(outcomes: DeliveryOutcome[]): Promise<void> {
-    this.ledger.settle(outcomes, Date.now());
+    await this.commits.run(() => this.ledger.settle(outcomes, Date.now()));
   }
 
   /** The event for a delivery whose queue message could not carry it; null when already settled. */
@@ -103,12 +136,23 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   async stats(): Promise<DispatcherStats | null> {
     if (!this.plan) return null;
-    return { counters: this.counters.snapshot(), pending: this.ledger.pending(), recentDrops: this.counters.recentDrops() };
+    return {
+      counters: this.counters.snapshot(), pending: this.ledger.pending(), recentDrops: this.counters.recentDrops(),
+      connectionsHighWater: this.outbox.stats().connectionsHighWater,
+      groupCommit: { flushes: this.commits.flushes, writes: this.commits.jobsRun },
+    };
   }
 
   override async alarm(): Promise<void> {
+    this.clock.fired();
     this.ledger.alarm(Date.now());
-    await this.ledger.flush();
+    await this.outbox.flush();
+  }
+
+  /** One attempt made by this object: an RPC to an object of this system, or an HTTP request. */
+  private attempt(spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
+    if (spec.internal && spec.object) return deliverInternal(this.env, spec.object, spec, event);
+    return attempt(spec, event, { maxReplyBytes: maxEventBytes(this.env) });
   }
 
   /** Routes one incoming event (store it with its deliveries, or drop it with a reason). */
@@ -152,14 +196,27 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   protected dropEvent(ev: CloudEvent, reason: string, detail: string, now: number): void {
     this.counters.drop(reason, {
-      id: String(ev.attrs.id ?? ""), source: String(ev.attrs.source ?? ""), type: String(ev.attrs.type ?? ""), route: "", detail,
+      id: String(ev.attrs.id ?? ""), source: String(ev.attrs.source ?? ""), type: String(ev.attrs.type ?? ""), route: "", detail, ...traceFields(ev),
     }, now);
   }
 
   private apply(plan: DispatcherPlan | null, version: number): void {
     this.plan = plan;
     this.version = version;
-    this.routes = new Map((plan?.routes ?? []).map((r) => [r.uid, r]));
+    this.routes = new Map((plan?.routes ?? []).map((r) => [r.uid, withObjects(r)]));
     this.onPlan();
   }
+}
+
+/** Internal targets name the object behind their URL, so deliveries to them are RPCs (plans stored before that carry only the URL). */
+function withObjects(r: RoutePlan): RoutePlan {
+  const fill = (t: Target | undefined): Target | undefined => {
+    if (!t?.internal || t.object) return t;
+    const object = locate(new URL(t.url).pathname);
+    return object ? { ...t, object } : t;
+  };
+  const out: RoutePlan = { ...r, subscriber: fill(r.subscriber)! };
+  if (r.reply) out.reply = fill(r.reply)!;
+  if (r.deadLetter) out.deadLetter = fill(r.deadLetter)!;
+  return out;
 }

@@ -1,6 +1,7 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
 import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import { log } from "../core/log.js";
+import { requestTraceFields } from "../core/cloudevents/trace.js";
 import { compileSchedule, pingEvent, type PingConfig } from "../core/sources/ping.js";
 import { receiveWebhook, type WebhookConfig } from "../core/webhooks/index.js";
 import type { DispatcherPlan } from "../core/resources/plan.js";
@@ -71,7 +72,7 @@ export class Source extends Dispatcher {
     const r = await receiveWebhook(cfg, secrets, { headers: new Headers(headers), body, now });
     if (r.kind === "reject") {
       this.counters.add(`rejected.${r.status}`);
-      log.warn("webhook delivery rejected", { source: this.owner.name, status: r.status, reason: r.message });
+      log.warn("webhook delivery rejected", { source: this.owner.name, status: r.status, reason: r.message, ...requestTraceFields(new Headers(headers)) });
       return { status: r.status, body: r.message };
     }
     if (r.kind === "handshake") {
@@ -96,6 +97,7 @@ export class Source extends Dispatcher {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.clock.fired();
     this.ledger.alarm(now);
     const cfg = this.ping;
     const due = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'next_tick'")?.value ?? "0");
@@ -107,7 +109,7 @@ export class Source extends Dispatcher {
       } else if (due) this.armTick(due - 1);
       else this.armTick(now);
     }
-    await this.ledger.flush();
+    await this.outbox.flush();
   }
 
   protected accept(ev: CloudEvent, now: number): void {
@@ -145,6 +147,6 @@ export class Source extends Dispatcher {
     const next = s.next(new Date(from))?.getTime();
     if (!next) return;
     this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('next_tick', ?)", String(next));
-    this.ledger.wakeAt(s.minuteAligned ? next + CRON_GRACE_MS : next);
+    this.clock.wakeAt(s.minuteAligned ? next + CRON_GRACE_MS : next);
   }
 }

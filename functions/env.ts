@@ -20,6 +20,10 @@ export interface Env {
   LEASE_SLACK_SECONDS?: string;
   /** Most deliveries one Broker keeps dispatched at once (default 1000); the rest wait in storage. */
   MAX_IN_FLIGHT?: string;
+  /** Expected cost of one delivery-queue hop in ms (default 60): attempts wait for one of an object's own connections only while that is expected to be shorter. */
+  QUEUE_HOP_MS?: string;
+  /** Most attempts waiting for one of an object's own connections (default 200); the rest go through the queue. */
+  LOCAL_BACKLOG?: string;
   NAMESPACE: DurableObjectNamespace<Namespace>;
   BROKER: DurableObjectNamespace<Broker>;
   CHANNEL: DurableObjectNamespace<Channel>;

@@ -12,23 +12,31 @@ export interface OwnerRef {
   name: string;
 }
 
-/**
- * A queue message asking a consumer to make one delivery attempt. It is transport only: the
- * durable record lives in the owner's storage and is re-sent if this message is lost.
- */
-export interface DeliveryMessage {
-  owner: OwnerRef;
+/** What one delivery attempt needs to know, wherever it is made. */
+export interface AttemptSpec {
+  /** The delivery row. */
   id: number;
   /** Dispatch generation: outcomes of superseded dispatches are ignored when they failed. */
   gen: number;
   hop: Hop;
-  /** 1-based number of this attempt on this hop. */
-  attempt: number;
   url: string;
+  /** The target is this system's own addressable. */
   internal: boolean;
   format: "binary" | "json";
   timeoutMs: number;
   namespace: string;
+}
+
+/**
+ * A queue message asking a consumer to make one delivery attempt. It is transport only: the
+ * durable record lives in the owner's storage and is re-sent if this message is lost.
+ */
+export interface DeliveryMessage extends AttemptSpec {
+  owner: OwnerRef;
+  /** 1-based number of this attempt on this hop. */
+  attempt: number;
+  /** For internal targets: the object behind the URL, reached by RPC instead of HTTP. */
+  object?: OwnerRef;
   /** The event to send; absent when too large for a queue message (the consumer loads it). */
   event?: CloudEvent;
 }
@@ -47,4 +55,6 @@ export interface DeliveryOutcome {
   error?: string;
   /** The reply event of a subscriber that answered with one. */
   reply?: CloudEvent;
+  /** The W3C trace id of the event attempted, for the log line of a failure. */
+  traceId?: string;
 }

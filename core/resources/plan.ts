@@ -1,10 +1,15 @@
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { TriggerFilterSpec } from "../filters/index.js";
 
-/** Where a delivery goes. `internal` targets are this system's own addressables, reached in-process. */
+/**
+ * Where a delivery goes. `internal` targets are this system's own addressables, reached in-process;
+ * `object` names the Durable Object behind such a URL (from core/addressables.ts), so a delivery to
+ * it is an RPC rather than an HTTP request.
+ */
 export interface Target {
   url: string;
   internal?: boolean;
+  object?: PlanKey;
 }
 
 /**

@@ -1,31 +1,36 @@
+import { attempt, type InternalFetch } from "../../core/delivery/attempt.js";
+import { Limiter, PLATFORM_CONNECTIONS } from "../../core/delivery/limiter.js";
 import type { DeliveryMessage, DeliveryOutcome } from "../../core/delivery/messages.js";
+import { maxEventBytes } from "../../core/limits.js";
 import { log } from "../../core/log.js";
-import { dispatcherNamespace, type Env } from "../env.js";
-import { attempt, type InternalFetch } from "./attempt.js";
-
-function owner(env: Env, msg: DeliveryMessage) {
-  const ns = dispatcherNamespace(env, msg.owner.binding);
-  return ns.get(ns.idFromName(msg.owner.name));
-}
+import { traceFields } from "../../core/cloudevents/trace.js";
+import { dataPlaneStub, deliverInternal } from "../../durable-objects/objects.js";
+import type { Env } from "../env.js";
 
 /**
- * Queue consumer for deliveries and dead letters: makes every attempt of the batch concurrently,
- * then reports the outcomes to each owning Durable Object in one call. A message is acked only
- * once its owner has recorded the outcome; otherwise the queue redelivers it.
+ * Queue consumer for what the owning objects did not deliver themselves: deliveries that did not
+ * fit in an object's connection window, delayed retries, and dead letters. Makes the attempts of
+ * the batch over at most six connections at once (the platform's limit per invocation; an attempt's
+ * timeout starts once it has one), then reports the outcomes to each owning Durable Object in one
+ * call. A message is acked only once its owner has recorded the outcome; otherwise the queue
+ * redelivers it.
  *
  * @example
  * export default { queue: (batch, env, ctx) => consumeDeliveries(batch, env, (req) => app.fetch(req, env, ctx)) };
  */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env, internal: InternalFetch): Promise<void> {
+  const connections = new Limiter(PLATFORM_CONNECTIONS);
+  const opts = { maxReplyBytes: maxEventBytes(env), connections, internal };
   const results = await Promise.all(
     batch.messages.map(async (m) => {
       const msg = m.body;
       try {
-        const event = msg.event ?? (await owner(env, msg).loadEvent(msg.id, msg.gen));
+        const event = msg.event ?? (await dataPlaneStub(env, msg.owner).loadEvent(msg.id, msg.gen));
         if (!event) return { m, outcome: null }; // settled meanwhile: nothing to send
-        return { m, outcome: await attempt(msg, event, env, internal) };
+        const outcome = msg.internal && msg.object ? await deliverInternal(env, msg.object, msg, event) : await attempt(msg, event, opts);
+        return { m, outcome };
       } catch (e) {
-        log.error("delivery attempt crashed", { owner: msg.owner.name, delivery: msg.id, error: String(e) });
+        log.error("delivery attempt crashed", { owner: msg.owner.name, delivery: msg.id, error: String(e), ...(msg.event ? traceFields(msg.event) : {}) });
         return { m, outcome: undefined };
       }
     }),
@@ -49,7 +54,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, en
   await Promise.all(
     [...byOwner.values()].map(async ({ msgs, outcomes }) => {
       try {
-        await owner(env, msgs[0]!.body).settle(outcomes);
+        await dataPlaneStub(env, msgs[0]!.body.owner).settle(outcomes);
         for (const m of msgs) m.ack();
       } catch (e) {
         log.error("could not record delivery outcomes; the queue will redeliver", { owner: msgs[0]!.body.owner.name, count: msgs.length, error: String(e) });

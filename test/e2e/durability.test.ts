@@ -1,5 +1,7 @@
-// Nothing accepted is lost: kill -9 the whole local runtime while events flow, restart it on the
-// same persisted state, and find every event that was answered 202 at the sink.
+// Nothing accepted is lost: kill -9 the whole local runtime while events flow — while the Broker's
+// object has first attempts out to the subscriber, queue messages pending, and publishes waiting
+// in an open group commit — restart it on the same persisted state, and find every event that was
+// answered 202 at the sink.
 import { afterAll, describe, expect, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { binaryHeaders } from "../support/emit.js";
@@ -20,7 +22,13 @@ describe("durability", () => {
     platform = await startPlatform({ extraArgs: args });
     const persistDir = platform.persistDir;
     // A slow subscriber keeps many deliveries in flight when the runtime dies.
-    sink = await startSink(() => ({ status: 202, delayMs: 150 }));
+    let open = 0;
+    sink = await startSink(async () => {
+      open++;
+      await new Promise((r) => setTimeout(r, 150));
+      open--;
+      return { status: 202 };
+    });
     const ns = uniqueNs("kill");
     let api = new Api(platform);
     const url = (await api.apply(broker(ns, "default"))).status.address.url.replace(/:\d+\//, `:${platform.port}/`);
@@ -29,12 +37,16 @@ describe("durability", () => {
 
     const accepted = new Set<string>();
     let killed = false;
+    let publishing = 0;
     const sendOne = async (id: string) => {
+      publishing++;
       try {
         const r = await fetch(url, { method: "POST", headers: binaryHeaders({ specversion: "1.0", id, source: "/kill", type: "com.example.kill" }), body: `{"id":"${id}"}` });
         if (r.status === 202) accepted.add(id);
       } catch {
         // the runtime is gone: this one was never accepted
+      } finally {
+        publishing--;
       }
     };
     const producer = (async () => {
@@ -42,12 +54,16 @@ describe("durability", () => {
         await Promise.all(Array.from({ length: 8 }, (_, j) => sendOne(`k-${i + j}`)));
       }
     })();
-    while (accepted.size < 150) await new Promise((r) => setTimeout(r, 10));
+    while (accepted.size < 150 || open === 0 || publishing === 0) await new Promise((r) => setTimeout(r, 2));
+    const atKill = { deliveriesOpen: open, publishesOpen: publishing };
     await platform.kill9();
     killed = true;
     await producer;
     const deliveredBeforeRestart = new Set(sink.received.map((r) => r.headers["ce-id"]));
     expect(deliveredBeforeRestart.size).toBeLessThan(accepted.size); // the kill really interrupted deliveries
+    // The kill landed while attempts were out to the subscriber and publishes were waiting for their flush.
+    expect(atKill.deliveriesOpen).toBeGreaterThan(0);
+    expect(atKill.publishesOpen).toBeGreaterThan(0);
 
     platform = await startPlatform({ persistDir, extraArgs: args });
     api = new Api(platform);
@@ -63,5 +79,9 @@ describe("durability", () => {
     const stats = (await api.call("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/default/stats`)).body;
     await expect.poll(async () => (await api.call("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/default/stats`)).body.pending, { timeout: 30_000 }).toBe(0);
     expect(stats.counters.redispatched ?? 0).toBeGreaterThan(0);
+    // Deliveries beyond one per event are counted where they can be seen: at the sink and in /stats.
+    const arrivals = sink.received.filter((r) => accepted.has(r.headers["ce-id"]!)).length;
+    const after = (await api.call("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/default/stats`)).body;
+    expect(arrivals - accepted.size).toBeGreaterThanOrEqual(after.counters.duplicates ?? 0);
   });
 });

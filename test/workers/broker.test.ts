@@ -113,9 +113,14 @@ describe("Broker Durable Object", () => {
     await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
     const stub = brokerStub(ns);
     await runInDurableObject(stub, async (broker, state) => {
+      const outbox = (broker as unknown as { outbox: { hasLocalRoom: () => boolean; queued: unknown[] } }).outbox;
+      const room = outbox.hasLocalRoom;
+      outbox.hasLocalRoom = () => false; // the object's window is full: the delivery goes to the queue
       await broker.publish([{ attrs: { specversion: "1.0", id: "lost1", source: "/s", type: "t" } }]);
+      outbox.hasLocalRoom = room;
       // Simulate a runtime restart: the in-memory outbox never reaches the queue.
-      (broker as unknown as { ledger: { outbox: unknown[] } }).ledger.outbox.length = 0;
+      outbox.queued.length = 0;
+      expect(state.storage.sql.exec("SELECT local FROM deliveries").one().local).toBe(0);
       state.storage.sql.exec("UPDATE deliveries SET lease_until = ?", Date.now() - 1);
       // Far in the future, so only runDurableObjectAlarm below runs it (a past alarm may fire on its own first).
       await state.storage.setAlarm(Date.now() + 3_600_000);
@@ -127,7 +132,35 @@ describe("Broker Durable Object", () => {
     expect((await stats(ns, "default")).counters.redispatched).toBe(1);
   });
 
-  it("keeps at most MAX_IN_FLIGHT deliveries on the queue and sends the rest as outcomes return", async () => {
+  it("makes first attempts from the object, and a new incarnation resends those that died with the old one", async () => {
+    const ns = await setup();
+    const k = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
+    const stub = brokerStub(ns);
+    const local = await runInDurableObject(stub, async (broker, state) => {
+      await broker.publish([{ attrs: { specversion: "1.0", id: "first1", source: "/s", type: "t" } }]);
+      return state.storage.sql.exec("SELECT local FROM deliveries").one().local;
+    });
+    expect(local).toBe(1); // leased to the object's own attempt, not to a queue message
+    await waitLog(k, 1);
+    await expect.poll(async () => (await stats(ns, "default")).pending).toBe(0);
+
+    // A delivery the previous incarnation was making when the runtime died: leased locally, far from expiry.
+    await runInDurableObject(stub, async (broker, state) => {
+      const seq = state.storage.sql.exec("INSERT INTO events (attrs, ttl, received_at) VALUES (?, 255, ?) RETURNING seq", JSON.stringify({ specversion: "1.0", id: "orphan1", source: "/s", type: "t" }), Date.now()).one().seq;
+      const route = [...(broker as unknown as { routes: Map<string, unknown> }).routes.keys()][0]!;
+      state.storage.sql.exec("INSERT INTO deliveries (event_seq, route, hop, due_at, lease_until, gen, local) VALUES (?, ?, 'subscriber', ?, ?, 1, 1)", seq, route, Date.now(), Date.now() + 3_600_000);
+      // What the constructor of a new incarnation does.
+      (broker as unknown as { ledger: { init(now: number): void } }).ledger.init(Date.now());
+      await state.storage.setAlarm(Date.now() + 3_600_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const log = await waitLog(k, 2);
+    expect(log[1]!.headers["ce-id"]).toBe("orphan1");
+    await expect.poll(async () => (await stats(ns, "default")).pending).toBe(0);
+  });
+
+  it("keeps at most MAX_IN_FLIGHT deliveries out and sends the rest as outcomes return", async () => {
     const ns = await setup();
     const k = uid();
     await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");

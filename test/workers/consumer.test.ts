@@ -12,10 +12,14 @@ describe("delivery queue consumer", () => {
     await apply(brokerObj(ns, "default"), "brokers");
     await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
     const stub: DurableObjectStub<Broker> = env.BROKER.get(env.BROKER.idFromName(`${ns}/default`));
-    // Record a delivery without letting its own queue message out, so this batch is the only attempt.
+    // Record a delivery bound for the queue without letting its message out, so this batch is the only attempt.
     const { id, gen } = await runInDurableObject(stub, async (broker, state) => {
+      const outbox = (broker as unknown as { outbox: { hasLocalRoom: () => boolean; queued: unknown[] } }).outbox;
+      const room = outbox.hasLocalRoom;
+      outbox.hasLocalRoom = () => false;
       await broker.publish([{ attrs: { specversion: "1.0", id: "q1", source: "/s", type: "t" } }]);
-      (broker as unknown as { ledger: { outbox: unknown[] } }).ledger.outbox.length = 0;
+      outbox.hasLocalRoom = room;
+      outbox.queued.length = 0;
       return state.storage.sql.exec("SELECT id, gen FROM deliveries").one() as { id: number; gen: number };
     });
     const msg: DeliveryMessage = {

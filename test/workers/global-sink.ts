@@ -5,7 +5,9 @@
 //   /fail/<n>/<code>/<key>    <code> for the first n requests, then 202
 //   /reply/<type>/<key>       200 with a binary-mode CloudEvent of that type
 //   /text/<key>               200 with a plain-text body (not a CloudEvent)
+//   /slow/<ms>/<key>          202 after <ms> milliseconds
 //   GET /__log/<key>          the requests received for <key>, as JSON
+//   GET /__concurrency/<key>  the most requests for <key> that were open at once, as JSON { max }
 import { createServer } from "node:http";
 import type { TestProject } from "vitest/node";
 
@@ -19,11 +21,17 @@ interface Rec { method: string; path: string; headers: Record<string, string>; b
 
 export default async function setup(project: TestProject) {
   const log = new Map<string, Rec[]>();
+  const open = new Map<string, { now: number; max: number }>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const parts = (req.url ?? "/").split("?")[0]!.split("/").filter(Boolean);
+      if (req.method === "GET" && parts[0] === "__concurrency") {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ max: open.get(parts[1] ?? "")?.max ?? 0 }));
+        return;
+      }
       if (req.method === "GET" && parts[0] === "__log") {
         res.writeHead(200, { "Content-Type": "application/json" });
         res.end(JSON.stringify(log.get(parts[1] ?? "") ?? []));
@@ -50,6 +58,18 @@ export default async function setup(project: TestProject) {
         case "reply":
           res.writeHead(200, { "ce-specversion": "1.0", "ce-id": `reply-${n}`, "ce-source": "/sink", "ce-type": parts[1]!, "Content-Type": "application/json" });
           return res.end(JSON.stringify({ replyTo: headers["ce-id"] }));
+        case "slow": {
+          const c = open.get(key) ?? { now: 0, max: 0 };
+          open.set(key, c);
+          c.now++;
+          c.max = Math.max(c.max, c.now);
+          setTimeout(() => {
+            c.now--;
+            res.writeHead(202);
+            res.end();
+          }, Number(parts[1]));
+          return;
+        }
         case "text":
           res.writeHead(200, { "Content-Type": "text/plain" });
           return res.end("OK");

@@ -1,0 +1,72 @@
+import type { PlanKey } from "./resources/plan.js";
+
+/**
+ * Where every addressable lives: its ingress URL prefix, the Durable Object binding behind it and
+ * the key that object is addressed by, including Sequence steps and Parallel branches (internal
+ * channels with sub-paths). Ingress routes and in-process hops are derived from this table; nothing
+ * else spells a key out.
+ *
+ * @example
+ * locate("/sequences/demo/seq/steps/2"); // { binding: "CHANNEL", name: "Sequence/demo/seq/2" }
+ */
+export interface Addressable {
+  /** First path segment of the ingress URL. */
+  prefix: string;
+  kind: string;
+  binding: PlanKey["binding"];
+  /** Key of the object behind `/{prefix}/{ns}/{name}`. */
+  key(ns: string, name: string): string;
+  /** Internal channels under the address: `/{prefix}/{ns}/{name}/{path}/{i}`. */
+  sub?: { path: string; key(ns: string, name: string, i: number): string };
+  /** Whether the address takes CloudEvents (a webhook takes provider payloads instead). */
+  cloudEvents: boolean;
+}
+
+export const ADDRESSABLE_TABLE: readonly Addressable[] = [
+  { prefix: "brokers", kind: "Broker", binding: "BROKER", key: (ns, n) => `${ns}/${n}`, cloudEvents: true },
+  { prefix: "channels", kind: "Channel", binding: "CHANNEL", key: (ns, n) => `Channel/${ns}/${n}`, cloudEvents: true },
+  {
+    prefix: "inmemorychannels", kind: "InMemoryChannel", binding: "CHANNEL",
+    key: (ns, n) => `InMemoryChannel/${ns}/${n}`, cloudEvents: true,
+  },
+  {
+    // Step 0 is the Sequence's own address; step i > 0 sits under /steps/i.
+    prefix: "sequences", kind: "Sequence", binding: "CHANNEL", key: (ns, n) => `Sequence/${ns}/${n}/0`,
+    sub: { path: "steps", key: (ns, n, i) => `Sequence/${ns}/${n}/${i}` }, cloudEvents: true,
+  },
+  {
+    prefix: "parallels", kind: "Parallel", binding: "CHANNEL", key: (ns, n) => `Parallel/${ns}/${n}`,
+    sub: { path: "branches", key: (ns, n, i) => `Parallel/${ns}/${n}/${i}` }, cloudEvents: true,
+  },
+  { prefix: "webhooks", kind: "WebhookSource", binding: "SOURCE", key: (ns, n) => `WebhookSource/${ns}/${n}`, cloudEvents: false },
+];
+
+const byPrefix = new Map(ADDRESSABLE_TABLE.map((a) => [a.prefix, a]));
+
+/** The addressable served under a path prefix (`brokers`, `sequences`, ...). */
+export function addressable(prefix: string): Addressable | undefined {
+  return byPrefix.get(prefix);
+}
+
+/**
+ * The object that takes CloudEvents posted to `pathname`, or undefined when the path is not exactly
+ * an address of this system (a trailing slash is allowed, as at ingress).
+ */
+export function locate(pathname: string): PlanKey | undefined {
+  const parts = pathname.replace(/\/$/, "").split("/").slice(1).map((p) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return "\u0000";
+    }
+  });
+  const a = byPrefix.get(parts[0] ?? "");
+  if (!a || !a.cloudEvents) return undefined;
+  const [, ns, name, sub, i] = parts;
+  if (!ns || !name) return undefined;
+  if (parts.length === 3) return { binding: a.binding, name: a.key(ns, name) };
+  if (parts.length === 5 && a.sub && sub === a.sub.path && /^[0-9]+$/.test(i!)) {
+    return { binding: a.binding, name: a.sub.key(ns, name, Number(i)) };
+  }
+  return undefined;
+}

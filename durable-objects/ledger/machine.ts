@@ -1,0 +1,351 @@
+import type { CloudEvent } from "../../core/cloudevents/event.js";
+import { toBase64 } from "../../core/base64.js";
+import { ERROR_DATA_BYTES, isRetryable, retryDelayMs } from "../../core/delivery/policy.js";
+import type { DeliveryMessage, DeliveryOutcome, Hop, OwnerRef } from "../../core/delivery/messages.js";
+import type { RoutePlan, Target } from "../../core/resources/plan.js";
+import { log } from "../../core/log.js";
+import { inheritTrace, traceFields } from "../../core/cloudevents/trace.js";
+import type { DeliveryRow, LedgerStore, StoredEvent } from "./store.js";
+
+/** What the owning Durable Object provides to its ledger. */
+export interface LedgerHost {
+  readonly owner: OwnerRef;
+  readonly namespace: string;
+  route(uid: string): RoutePlan | undefined;
+  /** A subscriber answered with an event; runs inside the same storage turn as the success. */
+  onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void;
+}
+
+export interface LedgerCounters {
+  add(name: string, n?: number): void;
+  drop(reason: string, ev: { id: string; source: string; type: string; route: string; detail: string; traceId?: string }, now: number): void;
+}
+
+/** One attempt handed to the transport: made by the object itself (`local`) or sent through a queue. */
+export interface Dispatch {
+  msg: DeliveryMessage;
+  event: CloudEvent;
+  local: boolean;
+  delaySeconds?: number;
+}
+
+/** How attempts leave the object (see ./outbox.ts). */
+export interface Transport {
+  /** Whether one more attempt due now fits in the object's own connection window. */
+  hasLocalRoom(): boolean;
+  /** Whether the object's own attempt of this delivery is running now. */
+  isLocal(id: number): boolean;
+  /** How many of the object's own attempts are running. */
+  localCount(): number;
+  send(d: Dispatch): void;
+}
+
+export interface Timer {
+  wakeAt(at: number): void;
+}
+
+export interface LedgerOptions {
+  /** Added to an attempt's timeout before a silent dispatch is presumed lost and sent again. */
+  leaseSlackMs: number;
+  /**
+   * Most deliveries one owner keeps dispatched at once; the rest wait in storage, oldest first, and
+   * go out as outcomes come back. Bounds what a burst puts on the queue (Queues take 5,000
+   * messages/s per queue; a local queue holds at most ~10,000 pending messages).
+   */
+  maxInFlight: number;
+}
+
+/** Ledger settings from the Worker's vars (`LEASE_SLACK_SECONDS`, `MAX_IN_FLIGHT`). */
+export function ledgerOptions(env: { LEASE_SLACK_SECONDS?: string; MAX_IN_FLIGHT?: string }): LedgerOptions {
+  const num = (v: string | undefined, dflt: number) => {
+    const n = Number(v);
+    return v !== undefined && v !== "" && Number.isFinite(n) && n >= 0 ? n : dflt;
+  };
+  return { leaseSlackMs: num(env.LEASE_SLACK_SECONDS, 30) * 1000, maxInFlight: Math.max(1, num(env.MAX_IN_FLIGHT, 1000)) };
+}
+
+/** Rows handled per alarm run, so one run stays short. */
+const ALARM_BATCH = 500;
+/**
+ * While the object makes attempts itself, the alarm stays at most this far away: if the runtime
+ * dies, those attempts die with it, and the alarm is what brings the object back to send them again.
+ */
+export const LOCAL_RECOVERY_MS = 3_000;
+/** Due within this much counts as due now (timers are not exact). */
+const DUE_SLACK_MS = 5;
+
+/**
+ * The state machine of every pending delivery of one Durable Object. A delivery row is *waiting*
+ * (no lease: due at `due_at`), or *leased* (an attempt is out under dispatch generation `gen`, made
+ * by the object itself or by a queue consumer). Outcomes settle it: success removes it (a reply
+ * re-enters through the host), a retriable failure makes it wait for its backoff, a final failure
+ * turns it into a dead-letter hop or drops it. A lease that runs out without an outcome is sent
+ * again. A delivery leaves the ledger only when it was delivered, dead-lettered, or dropped on
+ * purpose, and a drop is always logged and counted.
+ *
+ * @example
+ * const ledger = new Ledger(store, outbox, clock, host, counters, { leaseSlackMs: 30_000, maxInFlight: 1000 });
+ * ledger.init(Date.now());
+ * ledger.record(event, 254, ["trigger-uid-1", "trigger-uid-2"], Date.now());
+ */
+export class Ledger {
+  /** Leased rows. */
+  private inFlight = 0;
+  /** Some due row may be waiting for room in the in-flight window. */
+  private starved = true;
+
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly transport: Transport,
+    private readonly timer: Timer,
+    private readonly host: LedgerHost,
+    private readonly counters: LedgerCounters,
+    private readonly opts: LedgerOptions,
+  ) {}
+
+  /** Call once when the object starts: attempts it was making when it last died are due again. */
+  init(now: number): void {
+    const orphaned = this.store.expireLocalLeases(now);
+    if (orphaned > 0) {
+      log.info("deliveries in flight when the object stopped are sent again", { owner: this.host.owner.name, count: orphaned });
+      this.timer.wakeAt(now);
+    }
+    this.inFlight = this.store.leasedCount();
+  }
+
+  /** Stores an event and one subscriber delivery per route, and dispatches them. Returns the event seq. */
+  record(event: CloudEvent, ttl: number, routes: string[], now: number): number {
+    const seq = this.store.insertEvent(event, ttl, now);
+    for (const route of routes) {
+      // Not stored yet (id 0): dispatch stores it already leased, one write instead of two.
+      const row: DeliveryRow = { id: 0, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null, local: 0 };
+      this.trySend(row, event, now);
+    }
+    return seq;
+  }
+
+  /** Adds a reply-hop delivery (a Subscription forwarding its subscriber's reply). */
+  recordReply(row: DeliveryRow, reply: CloudEvent, ttl: number, now: number): void {
+    const replySeq = this.store.insertEvent(reply, ttl, now);
+    const next: DeliveryRow = { ...row, id: 0, hop: "reply", reply_seq: replySeq, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null, local: 0 };
+    this.trySend(next, reply, now);
+  }
+
+  /** Applies the outcomes of delivery attempts, the object's own or reported by queue consumers. */
+  settle(outcomes: DeliveryOutcome[], now: number): void {
+    for (const o of outcomes) {
+      const row = this.store.delivery(o.id);
+      // Settled already: another attempt of the same delivery got there first.
+      if (!row) {
+        if (o.ok) this.counters.add("duplicates");
+        continue;
+      }
+      if (o.ok) this.succeed(row, o, now);
+      else if (o.gen === row.gen) this.fail(row, o, now);
+      // A failure of a superseded dispatch says nothing about the current one.
+    }
+    this.pump(now);
+  }
+
+  /** The event a consumer should send for a delivery whose message did not carry it. */
+  eventFor(id: number, gen: number): CloudEvent | null {
+    const row = this.store.delivery(id);
+    if (!row || row.gen !== gen) return null;
+    return this.payload(row);
+  }
+
+  /** A queue refused these dispatches: send them again soon (they keep their lease until then). */
+  retrySoon(items: { id: number; gen: number }[], now: number): void {
+    const at = now + 1000;
+    for (const it of items) {
+      const row = this.store.delivery(it.id);
+      if (row && row.gen === it.gen) this.store.update(it.id, { lease_until: at });
+    }
+    this.timer.wakeAt(at);
+  }
+
+  /** Sends what is due and what was dispatched but never settled; call from the object's alarm(). */
+  alarm(now: number): void {
+    const lapsed = this.store.lapsed(now, ALARM_BATCH);
+    for (const row of lapsed) {
+      const route = this.host.route(row.route);
+      if (this.transport.isLocal(row.id)) {
+        // Still running here (waiting for a connection): not lost, just slow.
+        this.store.update(row.id, { lease_until: now + (route?.policy.timeoutMs ?? 60_000) + this.opts.leaseSlackMs });
+        continue;
+      }
+      this.counters.add("redispatched");
+      const event = this.payload(row) ?? undefined;
+      log.info("delivery redispatched: its attempt was never settled", {
+        owner: this.host.owner.name, delivery: row.id, hop: row.hop, gen: row.gen, ...(event ? traceFields(event) : {}),
+      });
+      this.dispatch(row, event, now);
+    }
+    this.starved = true;
+    this.pump(now);
+    if (lapsed.length === ALARM_BATCH) this.timer.wakeAt(now);
+    else this.wakeAtNextDue(now);
+    if (this.transport.localCount() > 0) this.timer.wakeAt(now + LOCAL_RECOVERY_MS);
+  }
+
+  /** Deliveries not yet finished. */
+  pending(): number {
+    return this.store.count();
+  }
+
+  /** Drops every pending delivery (their owner was deleted). */
+  dropAll(reason: string, now: number): void {
+    for (const row of this.store.all()) this.drop(row, reason, "", now);
+    this.inFlight = this.store.leasedCount();
+  }
+
+  loadEvent(seq: number): StoredEvent | undefined {
+    return this.store.loadEvent(seq);
+  }
+
+  // --- transitions -----------------------------------------------------------------------------
+
+  /** The event a hop sends: the original, the reply, or the original with Knative's error extensions. */
+  private payload(row: DeliveryRow, preloaded?: CloudEvent): CloudEvent | null {
+    const seq = row.hop === "reply" ? row.reply_seq! : row.event_seq;
+    const event = preloaded ?? this.store.loadEvent(seq)?.event;
+    if (!event) return null;
+    if (row.hop !== "dls" || !row.error) return event;
+    const err = JSON.parse(row.error) as { dest: string; code: number; data?: string };
+    const attrs = { ...event.attrs, knativeerrordest: err.dest, knativeerrorcode: err.code };
+    if (err.data) (attrs as Record<string, unknown>).knativeerrordata = err.data;
+    return { ...event, attrs };
+  }
+
+  private target(route: RoutePlan, hop: Hop): Target | undefined {
+    return hop === "dls" ? route.deadLetter : hop === "reply" ? route.reply : route.subscriber;
+  }
+
+  /** Leases the row under a new generation and hands the attempt to the transport. */
+  private dispatch(row: DeliveryRow, preloaded: CloudEvent | undefined, now: number): void {
+    const route = this.host.route(row.route);
+    if (!route) return this.drop(row, "route-deleted", "its Trigger or Subscription was deleted", now);
+    const target = this.target(route, row.hop);
+    if (!target) return this.drop(row, `${row.hop}-target-removed`, "the route no longer has this destination", now);
+    const event = this.payload(row, preloaded);
+    if (!event) return this.drop(row, "event-missing", "the stored event is gone", now);
+    const start = Math.max(now, row.due_at);
+    // First attempts and short retries go out from the object; dead letters, delayed retries and
+    // what does not fit in its connection window go through the queues.
+    const local = start - now <= DUE_SLACK_MS && row.hop !== "dls" && (!target.internal || !!target.object) && this.transport.hasLocalRoom();
+    const gen = row.gen + 1;
+    const lease = start + route.policy.timeoutMs + this.opts.leaseSlackMs;
+    if (row.id === 0) row.id = this.store.insertDelivery({ ...row, gen, lease_until: lease, local: local ? 1 : 0 });
+    else this.store.update(row.id, { gen, lease_until: lease, local: local ? 1 : 0 });
+    if (row.lease_until === null) this.inFlight++;
+    Object.assign(row, { gen, lease_until: lease, local: local ? 1 : 0 });
+    const msg: DeliveryMessage = {
+      owner: this.host.owner,
+      id: row.id,
+      gen,
+      hop: row.hop,
+      attempt: row.attempt + 1,
+      url: target.url,
+      internal: target.internal ?? false,
+      format: route.policy.format,
+      timeoutMs: route.policy.timeoutMs,
+      namespace: this.host.namespace,
+      ...(target.object ? { object: target.object } : {}),
+    };
+    const d: Dispatch = { msg, event, local };
+    if (start - now >= 1000) d.delaySeconds = Math.ceil((start - now) / 1000);
+    this.transport.send(d);
+    this.timer.wakeAt(local ? now + LOCAL_RECOVERY_MS : lease);
+  }
+
+  private succeed(row: DeliveryRow, o: DeliveryOutcome, now: number): void {
+    if (row.hop === "subscriber" && o.reply) {
+      const original = this.store.loadEvent(row.event_seq);
+      // A reply with no trace of its own continues the trace of the event it answers.
+      if (original) this.host.onReply(row, original, inheritTrace(original.event, o.reply), now);
+    }
+    this.remove(row);
+    this.counters.add(row.hop === "dls" ? "deadLettered" : "delivered");
+  }
+
+  private fail(row: DeliveryRow, o: DeliveryOutcome, now: number): void {
+    const route = this.host.route(row.route);
+    if (!route) return this.drop(row, "route-deleted", "its Trigger or Subscription was deleted", now);
+    const attempts = row.attempt + 1;
+    const dest = this.target(route, row.hop)?.url ?? "";
+    log.warn("delivery attempt failed", {
+      owner: this.host.owner.name, route: route.name, hop: row.hop, attempt: attempts, dest, status: o.status, error: o.error,
+      ...(o.traceId ? { traceId: o.traceId } : {}),
+    });
+    if (isRetryable(o.status) && attempts <= route.policy.retry) {
+      const dueAt = now + retryDelayMs(route.policy, attempts, o.status, o.retryAfterMs);
+      this.store.update(row.id, { attempt: attempts, due_at: dueAt, lease_until: null, local: 0 });
+      this.release(row);
+      this.counters.add("retried");
+      this.schedule({ ...row, attempt: attempts, due_at: dueAt, lease_until: null, local: 0 }, now);
+      return;
+    }
+    if (row.hop !== "dls" && route.deadLetter) {
+      const data = o.errorData && o.errorData.length ? toBase64(o.errorData.subarray(0, ERROR_DATA_BYTES)) : undefined;
+      const error = JSON.stringify({ dest, code: o.status ?? 500, ...(data ? { data } : {}) });
+      this.store.update(row.id, { hop: "dls", attempt: 0, due_at: now, lease_until: null, error, local: 0 });
+      this.release(row);
+      this.trySend({ ...row, hop: "dls", attempt: 0, due_at: now, lease_until: null, error, local: 0 }, undefined, now);
+      return;
+    }
+    const reason = row.hop === "dls" ? "dead-letter-failed" : "retries-exhausted";
+    this.drop(row, reason, `${attempts} attempt(s) to ${dest} failed; last: ${o.error ?? `HTTP ${o.status}`}`, now);
+  }
+
+  /** Dispatches now, via the queue's delay from one second up, or via the alarm below that. */
+  private schedule(row: DeliveryRow, now: number): void {
+    const wait = row.due_at - now;
+    if (wait > DUE_SLACK_MS && wait < 1000) {
+      this.starved = true;
+      this.timer.wakeAt(row.due_at);
+    } else this.trySend(row, undefined, now);
+  }
+
+  /** Dispatches now if the in-flight window has room; otherwise the row waits for pump(). */
+  private trySend(row: DeliveryRow, preloaded: CloudEvent | undefined, now: number): void {
+    if (this.inFlight < this.opts.maxInFlight) return this.dispatch(row, preloaded, now);
+    if (row.id === 0) row.id = this.store.insertDelivery(row);
+    this.starved = true;
+  }
+
+  /** Fills the in-flight window with due rows, oldest first. */
+  private pump(now: number): void {
+    if (!this.starved) return;
+    const room = this.opts.maxInFlight - this.inFlight;
+    if (room <= 0) return;
+    const rows = this.store.due(now + DUE_SLACK_MS, room);
+    if (rows.length < room) this.starved = false;
+    for (const row of rows) this.dispatch(row, undefined, now);
+  }
+
+  /** A leased row stops counting as in flight. */
+  private release(row: DeliveryRow): void {
+    if (row.lease_until !== null) this.inFlight = Math.max(0, this.inFlight - 1);
+  }
+
+  private drop(row: DeliveryRow, reason: string, detail: string, now: number): void {
+    const ev = this.store.loadEvent(row.hop === "reply" ? row.reply_seq! : row.event_seq)?.event;
+    this.counters.drop(reason, {
+      id: String(ev?.attrs.id ?? ""), source: String(ev?.attrs.source ?? ""), type: String(ev?.attrs.type ?? ""),
+      route: this.host.route(row.route)?.name ?? row.route, detail, ...(ev ? traceFields(ev) : {}),
+    }, now);
+    this.remove(row);
+  }
+
+  private remove(row: DeliveryRow): void {
+    this.store.remove(row);
+    this.release(row);
+  }
+
+  private wakeAtNextDue(now: number): void {
+    // Rows waiting for room in the window go out as outcomes arrive; only timed waits need the alarm.
+    const { lease, due } = this.store.nextTimes(now + DUE_SLACK_MS);
+    const next = [lease, due].filter((x): x is number => typeof x === "number");
+    if (next.length) this.timer.wakeAt(Math.min(...next));
+  }
+}

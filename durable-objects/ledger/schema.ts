@@ -1,0 +1,36 @@
+/**
+ * The ledger's tables, shared by every Durable Object that delivers events. `events` holds each
+ * stored event once; `deliveries` holds one row per (event, route) still to be delivered, with its
+ * retry state and, while an attempt is out, its lease.
+ */
+export const LEDGER_SCHEMA: string[] = [
+  `CREATE TABLE events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     attrs TEXT NOT NULL,
+     data BLOB,
+     implied_json INTEGER NOT NULL DEFAULT 0,
+     ttl INTEGER NOT NULL,
+     received_at INTEGER NOT NULL)`,
+  `CREATE TABLE deliveries (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_seq INTEGER NOT NULL,
+     route TEXT NOT NULL,
+     hop TEXT NOT NULL,
+     reply_seq INTEGER,
+     attempt INTEGER NOT NULL DEFAULT 0,
+     due_at INTEGER NOT NULL,
+     lease_until INTEGER,
+     gen INTEGER NOT NULL DEFAULT 0,
+     error TEXT)`,
+  "CREATE INDEX deliveries_by_event ON deliveries (event_seq)",
+  "CREATE INDEX deliveries_by_time ON deliveries (lease_until, due_at)",
+];
+
+/** Later ledger migrations, applied in order after LEDGER_SCHEMA; append, never edit. */
+export const LEDGER_MIGRATIONS: string[][] = [
+  // Clean-up of a finished delivery's event must find other users of the event by index, not by scan.
+  ["CREATE INDEX deliveries_by_reply ON deliveries (reply_seq)"],
+  // Whether the current lease is an attempt made by the object itself: such an attempt dies with the
+  // object, so a new incarnation sends it again at once instead of waiting for the lease to run out.
+  ["ALTER TABLE deliveries ADD COLUMN local INTEGER NOT NULL DEFAULT 0"],
+];

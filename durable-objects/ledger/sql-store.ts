@@ -1,0 +1,91 @@
+import type { CloudEvent } from "../../core/cloudevents/event.js";
+import type { Sql } from "../sql.js";
+import type { DeliveryPatch, DeliveryRow, LedgerStore, NewDelivery, StoredEvent } from "./store.js";
+
+function buffer(u8: Uint8Array): ArrayBuffer {
+  return u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength
+    ? (u8.buffer as ArrayBuffer)
+    : (u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer);
+}
+
+const COLUMNS = new Set(["hop", "attempt", "due_at", "lease_until", "gen", "error", "local"]);
+
+/** The ledger's storage in a Durable Object's SQLite (tables in ./schema.ts). */
+export class SqlLedgerStore implements LedgerStore {
+  constructor(private readonly db: Sql) {}
+
+  insertEvent(event: CloudEvent, ttl: number, now: number): number {
+    return this.db.one<{ seq: number }>(
+      "INSERT INTO events (attrs, data, implied_json, ttl, received_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+      JSON.stringify(event.attrs), event.data ? buffer(event.data) : null, event.impliedJson ? 1 : 0, ttl, now,
+    )!.seq;
+  }
+
+  loadEvent(seq: number): StoredEvent | undefined {
+    const r = this.db.one<{ attrs: string; data: ArrayBuffer | null; implied_json: number; ttl: number }>(
+      "SELECT attrs, data, implied_json, ttl FROM events WHERE seq = ?", seq,
+    );
+    if (!r) return undefined;
+    const event: CloudEvent = { attrs: JSON.parse(r.attrs) };
+    if (r.data) event.data = new Uint8Array(r.data);
+    if (r.implied_json) event.impliedJson = true;
+    return { event, ttl: r.ttl };
+  }
+
+  insertDelivery(d: NewDelivery): number {
+    return this.db.one<{ id: number }>(
+      "INSERT INTO deliveries (event_seq, route, hop, reply_seq, due_at, gen, lease_until, local) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      d.event_seq, d.route, d.hop, d.reply_seq, d.due_at, d.gen ?? 0, d.lease_until ?? null, d.local ?? 0,
+    )!.id;
+  }
+
+  delivery(id: number): DeliveryRow | undefined {
+    return this.db.one<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", id);
+  }
+
+  update(id: number, patch: DeliveryPatch): void {
+    const keys = Object.keys(patch).filter((k) => COLUMNS.has(k)) as (keyof DeliveryPatch)[];
+    if (!keys.length) return;
+    this.db.run(`UPDATE deliveries SET ${keys.map((k) => `${k} = ?`).join(", ")} WHERE id = ?`, ...keys.map((k) => patch[k] ?? null), id);
+  }
+
+  remove(row: DeliveryRow): void {
+    this.db.run("DELETE FROM deliveries WHERE id = ?", row.id);
+    // An event is referenced as `event_seq` (what arrived) or as `reply_seq` (a reply being
+    // forwarded), never both ways, so each check needs one index lookup.
+    this.db.run("DELETE FROM events WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1)", row.event_seq);
+    if (row.reply_seq !== null) {
+      this.db.run("DELETE FROM events WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE reply_seq = ?1)", row.reply_seq);
+    }
+  }
+
+  lapsed(now: number, limit: number): DeliveryRow[] {
+    return this.db.all<DeliveryRow>("SELECT * FROM deliveries WHERE lease_until <= ? LIMIT ?", now, limit);
+  }
+
+  due(now: number, limit: number): DeliveryRow[] {
+    return this.db.all<DeliveryRow>("SELECT * FROM deliveries WHERE lease_until IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?", now, limit);
+  }
+
+  all(): DeliveryRow[] {
+    return this.db.all<DeliveryRow>("SELECT * FROM deliveries");
+  }
+
+  count(): number {
+    return this.db.one<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries")!.n;
+  }
+
+  leasedCount(): number {
+    return this.db.one<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries WHERE lease_until IS NOT NULL")!.n;
+  }
+
+  nextTimes(now: number): { lease?: number; due?: number } {
+    const lease = this.db.one<{ t: number | null }>("SELECT MIN(lease_until) AS t FROM deliveries WHERE lease_until IS NOT NULL")?.t;
+    const due = this.db.one<{ t: number | null }>("SELECT MIN(due_at) AS t FROM deliveries WHERE lease_until IS NULL AND due_at > ?", now)?.t;
+    return { ...(typeof lease === "number" ? { lease } : {}), ...(typeof due === "number" ? { due } : {}) };
+  }
+
+  expireLocalLeases(now: number): number {
+    return this.db.run("UPDATE deliveries SET lease_until = ?, local = 0 WHERE local = 1 AND lease_until IS NOT NULL", now);
+  }
+}

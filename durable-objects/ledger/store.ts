@@ -1,0 +1,55 @@
+import type { CloudEvent } from "../../core/cloudevents/event.js";
+import type { Hop } from "../../core/delivery/messages.js";
+
+/** A delivery's durable record. */
+export interface DeliveryRow {
+  id: number;
+  event_seq: number;
+  route: string;
+  hop: Hop;
+  reply_seq: number | null;
+  attempt: number;
+  due_at: number;
+  lease_until: number | null;
+  gen: number;
+  error: string | null;
+  /** 1 while the leased attempt is made by the owning object itself. */
+  local: number;
+}
+
+export interface StoredEvent {
+  event: CloudEvent;
+  /** Broker TTL left for replies to this event. */
+  ttl: number;
+}
+
+export type NewDelivery = Pick<DeliveryRow, "event_seq" | "route" | "hop" | "reply_seq" | "due_at"> &
+  Partial<Pick<DeliveryRow, "gen" | "lease_until" | "local">>;
+export type DeliveryPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_at" | "lease_until" | "gen" | "error" | "local">>;
+
+/**
+ * What the ledger's state machine needs from storage. The Durable Object's SQLite implements it
+ * (`SqlLedgerStore`); unit tests use an in-memory one. Every method is synchronous: a Durable
+ * Object's writes between two awaits commit together, so a transition is atomic.
+ */
+export interface LedgerStore {
+  insertEvent(event: CloudEvent, ttl: number, now: number): number;
+  loadEvent(seq: number): StoredEvent | undefined;
+  insertDelivery(d: NewDelivery): number;
+  delivery(id: number): DeliveryRow | undefined;
+  update(id: number, patch: DeliveryPatch): void;
+  /** Deletes the row, and each of its events that no other row needs. */
+  remove(row: DeliveryRow): void;
+  /** Rows whose lease ran out by `now`, at most `limit`. */
+  lapsed(now: number, limit: number): DeliveryRow[];
+  /** Unleased rows due by `now`, oldest first, at most `limit`. */
+  due(now: number, limit: number): DeliveryRow[];
+  /** Every row (for dropping all of them). */
+  all(): DeliveryRow[];
+  count(): number;
+  leasedCount(): number;
+  /** The earliest lease end, and the earliest due time after `now` of an unleased row. */
+  nextTimes(now: number): { lease?: number; due?: number };
+  /** Ends every lease of an attempt the object made itself (they died with it); returns how many. */
+  expireLocalLeases(now: number): number;
+}
