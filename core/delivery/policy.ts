@@ -28,7 +28,10 @@ export interface DeliveryPolicy {
   backoffDelayMs: number;
   /** Per-attempt timeout. */
   timeoutMs: number;
-  /** When set, `Retry-After` on 429/503 is honoured up to this cap. */
+  /**
+   * Cap on a `Retry-After` wait after 429/503 (`retryAfterMax`); `0` switches the header off.
+   * Absent: `DEFAULT_RETRY_AFTER_MAX_MS`.
+   */
   retryAfterMaxMs?: number;
   format: "binary" | "json";
 }
@@ -39,6 +42,13 @@ export const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
 export const MAX_ATTEMPT_TIMEOUT_MS = 10 * 60_000;
 /** Knative's waits grow without bound (and overflow); Eddy caps one wait at Queues' 24 h delay limit. */
 export const MAX_BACKOFF_MS = 24 * 3600_000;
+/**
+ * `Retry-After` on 429/503 is honoured without `retryAfterMax`, as Knative plans for GA
+ * (knative/eventing#5811) and the CloudEvents webhook spec requires for 429; Knative's GA plan has
+ * no cap, Eddy bounds the wait by this so a sink asking for hours cannot park events unnoticed.
+ * `retryAfterMax` sets another cap (up to `MAX_BACKOFF_MS`), `PT0S` ignores the header.
+ */
+export const DEFAULT_RETRY_AFTER_MAX_MS = 60_000;
 /** `knativeerrordata` carries the base64 of at most this many bytes of the last response body. */
 export const ERROR_DATA_BYTES = 768;
 
@@ -84,9 +94,9 @@ export function parseRetryAfterMs(header: string | null | undefined, now: number
 }
 
 /**
- * How long to wait before retry `k` after a failed attempt: the backoff, or — when
- * `retryAfterMax` is set and the answer was 429 or 503 — the larger of that and `Retry-After`
- * capped at `retryAfterMax`.
+ * How long to wait before retry `k` after a failed attempt: the backoff, or — when the answer was
+ * 429 or 503 with a `Retry-After` — the larger of that and `Retry-After` capped at `retryAfterMax`
+ * (`DEFAULT_RETRY_AFTER_MAX_MS` when absent; `PT0S` ignores the header). At most `MAX_BACKOFF_MS`.
  */
 export function retryDelayMs(
   policy: DeliveryPolicy,
@@ -95,7 +105,7 @@ export function retryDelayMs(
   retryAfterMs: number | undefined,
 ): number {
   const base = backoffMs(policy, k);
-  if (policy.retryAfterMaxMs === undefined || retryAfterMs === undefined) return base;
-  if (status !== 429 && status !== 503) return base;
-  return Math.max(base, Math.min(retryAfterMs, policy.retryAfterMaxMs));
+  if (retryAfterMs === undefined || (status !== 429 && status !== 503)) return base;
+  const cap = Math.min(policy.retryAfterMaxMs ?? DEFAULT_RETRY_AFTER_MAX_MS, MAX_BACKOFF_MS);
+  return Math.max(base, Math.min(retryAfterMs, cap));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  backoffMs, DEFAULT_ATTEMPT_TIMEOUT_MS, isRetryable, MAX_BACKOFF_MS, parseRetryAfterMs, retryDelayMs, toPolicy,
+  backoffMs, DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_RETRY_AFTER_MAX_MS, isRetryable, MAX_BACKOFF_MS, parseRetryAfterMs, retryDelayMs, toPolicy,
 } from "../../core/delivery/policy.js";
 import { parseDurationMs } from "../../core/duration.js";
 import { enterBroker, incomingTtl } from "../../core/broker/ttl.js";
@@ -69,14 +69,30 @@ describe("Retry-After", () => {
     expect(parseRetryAfterMs("soon", now)).toBeUndefined();
     expect(parseRetryAfterMs(null, now)).toBeUndefined();
   });
-  it("is honoured on 429/503 only with retryAfterMax, capped by it, never below the backoff", () => {
+  it("is honoured on 429/503 capped by retryAfterMax, never below the backoff", () => {
     const capped = toPolicy({ retry: 3, backoffPolicy: "exponential", backoffDelay: "PT1S", retryAfterMax: "PT5S" });
     expect(retryDelayMs(capped, 1, 429, 3000)).toBe(3000);
     expect(retryDelayMs(capped, 1, 503, 60_000)).toBe(5000);
     expect(retryDelayMs(capped, 3, 429, 500)).toBe(4000); // backoff 4s beats Retry-After 0.5s
     expect(retryDelayMs(capped, 1, 500, 3000)).toBe(1000); // not 429/503
-    const uncapped = toPolicy({ retry: 3, backoffPolicy: "exponential", backoffDelay: "PT1S" });
-    expect(retryDelayMs(uncapped, 1, 429, 3000)).toBe(1000); // no retryAfterMax: header ignored
+    expect(retryDelayMs(capped, 1, 429, undefined)).toBe(1000); // no header
+  });
+  it("is honoured by default (no retryAfterMax) on 429 and 503, up to the default cap of 60 s", () => {
+    expect(DEFAULT_RETRY_AFTER_MAX_MS).toBe(60_000);
+    const p = toPolicy({ retry: 3, backoffPolicy: "exponential", backoffDelay: "PT0.2S" });
+    expect(retryDelayMs(p, 1, 429, 3000)).toBe(3000);
+    expect(retryDelayMs(p, 1, 503, 7000)).toBe(7000);
+    expect(retryDelayMs(p, 1, 429, 3600_000)).toBe(60_000); // an hour asked, the default cap given
+    expect(retryDelayMs(p, 1, 502, 3000)).toBe(200); // only 429 and 503 carry Retry-After meaningfully
+    expect(retryDelayMs(toPolicy(undefined), 1, 429, 2000)).toBe(2000); // no backoff at all
+  });
+  it("retryAfterMax PT0S opts out, as Knative's GA plan has it; a larger cap raises the bound up to 24 h", () => {
+    const off = toPolicy({ retry: 3, backoffPolicy: "exponential", backoffDelay: "PT1S", retryAfterMax: "PT0S" });
+    expect(retryDelayMs(off, 1, 429, 30_000)).toBe(1000);
+    const long = toPolicy({ retry: 3, retryAfterMax: "PT10M" });
+    expect(retryDelayMs(long, 1, 503, 300_000)).toBe(300_000);
+    const huge = toPolicy({ retry: 3, retryAfterMax: "P3D" });
+    expect(retryDelayMs(huge, 1, 429, 2 * 86_400_000)).toBe(MAX_BACKOFF_MS);
   });
 });
 
