@@ -17,6 +17,8 @@ export interface ReconcileContext {
   now: string;
   find(apiVersion: string, kind: string, name: string): Resource | undefined;
   list(apiVersion: string, kind: string): Resource[];
+  /** Whether this system serves the kind at all (a reference to any other kind never resolves). */
+  serves(apiVersion: string, kind: string): boolean;
   /** The ingress URL of an addressable resource of this system. */
   addressOf(r: Resource): string | undefined;
   /** A Destination to a concrete target, or the reason it cannot be resolved yet. */

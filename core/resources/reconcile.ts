@@ -38,6 +38,7 @@ export function reconcileNamespace(
     now,
     find: (apiVersion, kind, name) => index.get(`${apiVersion}/${kind}/${name}`),
     list: (apiVersion, kind) => resources.filter((r) => r.apiVersion === apiVersion && r.kind === kind),
+    serves: (apiVersion, kind) => kindOf(apiVersion, kind) !== undefined,
     addressOf,
     resolve(dest: Destination | undefined) {
       if (!dest) return { error: "no destination given" };

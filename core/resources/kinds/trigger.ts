@@ -2,6 +2,7 @@ import type { FieldError } from "../../errors.js";
 import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
 import { validateTriggerFilters, type TriggerFilterSpec } from "../../filters/index.js";
 import { Conditions } from "../conditions.js";
+import { markDependency, validateDependency } from "../dependency.js";
 import type { KindDef } from "../kind.js";
 import type { Destination } from "../types.js";
 import { isObject, validateDelivery, validateDestination, validateName } from "../validate.js";
@@ -11,7 +12,8 @@ export const BROKER_LABEL = "eventing.knative.dev/broker";
 
 /**
  * `eventing.knative.dev/v1` Trigger: a filter and a subscriber attached to a Broker. It may exist
- * before its Broker (Ready=False, BrokerDoesNotExist) and becomes a route of that Broker once ready.
+ * before its Broker (Ready=False, BrokerDoesNotExist) and becomes a route of that Broker once ready;
+ * a `knative.dev/dependency` annotation makes it wait for that resource too (DependencyReady).
  */
 export const TriggerKind: KindDef = {
   group: "eventing.knative.dev",
@@ -50,6 +52,7 @@ export const TriggerKind: KindDef = {
     errs.push(...validateTriggerFilters(spec as TriggerFilterSpec, "spec"));
     errs.push(...validateDestination(spec.subscriber, "spec.subscriber", ctx.namespace, ctx.refs));
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
+    errs.push(...validateDependency(obj.metadata?.annotations, ctx.namespace));
     return errs;
   },
 
@@ -73,7 +76,10 @@ export const TriggerKind: KindDef = {
     if (dls?.error) c.set("DeadLetterSinkResolved", false, "DeadLetterSinkResolveFailed", dls.error);
     else c.set("DeadLetterSinkResolved", true);
 
-    const ready = c.ready(["BrokerReady", "SubscriberResolved", "DeadLetterSinkResolved"]);
+    // A Trigger waiting for its knative.dev/dependency is not ready and gets no events yet.
+    markDependency(c, obj.metadata.annotations, ctx);
+
+    const ready = c.ready(["BrokerReady", "DependencyReady", "SubscriberResolved", "DeadLetterSinkResolved"]);
     const plan = ctx.plan({ binding: "BROKER", name: `${ctx.namespace}/${brokerName}` });
     if (ready && plan && sub.target) {
       plan.routes.push({
