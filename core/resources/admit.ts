@@ -67,6 +67,7 @@ export function admit(input: AdmitInput): Resource {
     throw ApiError.invalid(kind.kind, meta.name as string, [{ field: "spec", message: "must be an object" }], kind.group);
   }
 
+  keepServerOwned(kind, obj, old);
   kind.defaults(obj, ctx);
   const errs = kind.validate(obj, old, ctx);
   if (errs.length) throw ApiError.invalid(kind.kind, meta.name as string, errs, kind.group);
@@ -90,4 +91,29 @@ export function admit(input: AdmitInput): Resource {
   };
   if (old?.status) resource.status = old.status;
   return resource;
+}
+
+/**
+ * Server-owned spec fields keep their stored value whatever the client sends, so no write can
+ * break them; a value other than the stored one (or none, or an empty list) is refused with 422,
+ * as Knative refuses a user's change to an InMemoryChannel's `spec.subscribers`. Sending back what
+ * was read is fine, so GET-edit-PUT round trips work.
+ */
+function keepServerOwned(kind: KindDef, obj: Manifest, old: Resource | undefined): void {
+  const spec = obj.spec;
+  for (const [f, howToChange] of Object.entries(kind.serverOwnedSpec ?? {})) {
+    const stored = old?.spec?.[f];
+    const sent = spec?.[f];
+    const same = sent === undefined || JSON.stringify(sent) === JSON.stringify(stored)
+      || (stored === undefined && Array.isArray(sent) && sent.length === 0);
+    if (!same) {
+      throw ApiError.invalid(kind.kind, obj.metadata?.name as string, [{
+        field: `spec.${f}`,
+        message: `is written by Eddy and cannot be set: leave it out, or send back the value last read (read the ${kind.kind} again if it changed since); ${howToChange}`,
+      }], kind.group);
+    }
+    if (!spec) continue;
+    delete spec[f]; // then last, where reconcile writes it, so equal specs stay equal as JSON
+    if (stored !== undefined) spec[f] = structuredClone(stored);
+  }
 }

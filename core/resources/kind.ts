@@ -45,6 +45,14 @@ export interface KindDef {
   addressPath?(namespace: string, name: string): string;
   /** The data-plane object behind an addressable, for its `/stats` subresource. */
   dataPlane?(namespace: string, name: string): PlanKey;
+  /**
+   * Spec fields the server writes, as Knative's controllers do (a channel's `spec.subscribers`).
+   * Admission keeps the stored value: a client may leave such a field out or send it back as read,
+   * and gets 422 for any other value. Maps each field to what to do instead, for that message.
+   */
+  serverOwnedSpec?: Readonly<Record<string, string>>;
+  /** The server-owned spec fields computed from the namespace (a field left out is removed); runs before `reconcile`. */
+  deriveSpec?(obj: Resource, ctx: ReconcileContext): Record<string, unknown>;
   defaults(obj: Manifest, ctx: AdmissionContext): void;
   validate(obj: Manifest, old: Resource | undefined, ctx: AdmissionContext): FieldError[];
   reconcile(obj: Resource, ctx: ReconcileContext): Status;

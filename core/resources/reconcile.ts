@@ -1,5 +1,5 @@
 import { apiVersionOf } from "./kind.js";
-import type { ReconcileContext } from "./kind.js";
+import type { KindDef, ReconcileContext } from "./kind.js";
 import { KINDS, kindOf } from "./registry.js";
 import type { DispatcherPlan } from "./plan.js";
 import { planKeyString } from "./plan.js";
@@ -62,12 +62,17 @@ export function reconcileNamespace(
   const ordered = [...resources].sort(
     (a, b) => (kindOf(a.apiVersion, a.kind)?.order ?? 99) - (kindOf(b.apiVersion, b.kind)?.order ?? 99),
   );
+  const before = new Map<Resource, { spec: string; generation: number }>();
   for (let pass = 0; pass < 5; pass++) {
     plans.clear();
     let moved = false;
     for (const r of ordered) {
       const k = kindOf(r.apiVersion, r.kind);
       if (!k) continue;
+      if (k.deriveSpec && deriveSpec(r, k, ctx, before)) {
+        changed.add(r);
+        moved = true;
+      }
       const status = k.reconcile(r, ctx);
       if (JSON.stringify(status) !== JSON.stringify(r.status ?? null)) {
         r.status = status;
@@ -78,6 +83,27 @@ export function reconcileNamespace(
     if (!moved) break;
   }
   return { changed: [...changed], plans };
+}
+
+/**
+ * Writes the server-owned spec fields of `r`; true when they moved in this pass. A spec that
+ * differs from what it was before this reconcile gets one new `generation` (as a controller's
+ * patch gives one in Kubernetes), however many passes it takes to settle.
+ */
+function deriveSpec(r: Resource, k: KindDef, ctx: ReconcileContext, before: Map<Resource, { spec: string; generation: number }>): boolean {
+  let first = before.get(r);
+  if (!first) before.set(r, (first = { spec: JSON.stringify(r.spec ?? {}), generation: r.metadata.generation }));
+  const last = JSON.stringify(r.spec ?? {});
+  const spec = { ...(r.spec ?? {}) };
+  const derived = k.deriveSpec!(r, ctx);
+  for (const f of Object.keys(k.serverOwnedSpec ?? {})) {
+    delete spec[f]; // server-owned fields go last, as admission keeps them
+    if (derived[f] !== undefined) spec[f] = derived[f];
+  }
+  const now = JSON.stringify(spec);
+  r.spec = spec;
+  r.metadata.generation = first.generation + (now === first.spec ? 0 : 1);
+  return now !== last;
 }
 
 export { KINDS, apiVersionOf };

@@ -1,5 +1,6 @@
 import type { FieldError } from "../../errors.js";
 import type { DeliverySpec } from "../../delivery/policy.js";
+import { channelSubscribers, defaultSubscribable } from "../channelable.js";
 import { addressStatus, Conditions } from "../conditions.js";
 import { eventTypeReference } from "../eventtypes.js";
 import { defaultDeliveryNamespace, specOf } from "../destinations.js";
@@ -24,8 +25,13 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
     order: 10,
     addressPath: (ns, name) => `/${plural}/${ns}/${name}`,
     dataPlane: (ns, name) => ({ binding: "CHANNEL", name: `${kind}/${ns}/${name}` }),
+    // The Channelable duck's spec.subscribers, filled from the Subscriptions as Knative's
+    // Subscription reconciler does; on a generic Channel too, which has no backing channel here.
+    serverOwnedSpec: { subscribers: "to change a channel's subscribers, create, change or delete a Subscription" },
+    deriveSpec: channelSubscribers,
 
     defaults(obj, ctx) {
+      defaultSubscribable(obj);
       const spec = specOf(obj);
       if (kind === "Channel" && spec.channelTemplate === undefined) spec.channelTemplate = { ...DEFAULT_TEMPLATE };
       defaultDeliveryNamespace(spec.delivery, ctx.namespace);
@@ -43,9 +49,6 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
         }
       } else if (spec.channelTemplate !== undefined) {
         errs.push({ field: "spec.channelTemplate", message: "is only for Channel; an InMemoryChannel is already concrete" });
-      }
-      if (spec.subscribers !== undefined && !Array.isArray(spec.subscribers)) {
-        errs.push({ field: "spec.subscribers", message: "is managed by Eddy from Subscriptions; leave it out" });
       }
       return errs;
     },
