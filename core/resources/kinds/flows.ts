@@ -1,10 +1,10 @@
 import type { FieldError } from "../../errors.js";
 import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
-import { addressStatus, Conditions } from "../conditions.js";
+import { addressStatus, condition, Conditions } from "../conditions.js";
 import { defaultDeliveryNamespace, defaultRefNamespace, specOf } from "../destinations.js";
 import type { KindDef, ReconcileContext } from "../kind.js";
 import type { RoutePlan, Target } from "../plan.js";
-import type { Destination, Resource } from "../types.js";
+import type { Condition, Destination, Resource } from "../types.js";
 import { isObject, validateDelivery, validateDestination } from "../validate.js";
 
 export const FLOWS = "flows.knative.dev";
@@ -36,6 +36,21 @@ function flowReady(c: Conditions, error: string | undefined): boolean {
   c.set("ChannelsReady", true);
   return c.ready(["ChannelsReady", "SubscriptionsReady"]);
 }
+
+/**
+ * The `ready` of an internal channel or subscription in a flow's status: a full Knative Condition
+ * (type Ready), its lastTransitionTime kept from `prev` while the status holds. Internal channels
+ * always exist; their subscriptions are as ready as the flow's SubscriptionsReady.
+ */
+function readyEntry(prev: unknown, now: string, sub?: Conditions): Condition {
+  const p = prev as Condition | undefined;
+  const before = p?.type === "Ready" && p.lastTransitionTime ? p : undefined;
+  const s = sub?.list().find((c) => c.type === "SubscriptionsReady");
+  if (!s) return condition("Ready", true, before, now);
+  return condition("Ready", s.status === "True" ? true : s.status === "False" ? false : "Unknown", before, now, s.reason, s.message);
+}
+
+const ref = (kind: string, name: string, namespace: string) => ({ apiVersion: "messaging.knative.dev/v1", kind, name, namespace });
 
 function channelPlan(ctx: ReconcileContext, obj: Resource, key: string, routes: RoutePlan[]): void {
   ctx.setPlan({ binding: "CHANNEL", name: key }, {
@@ -107,13 +122,13 @@ export const SequenceKind: KindDef = {
       channelPlan(ctx, obj, `Sequence/${ns}/${name}/${i}`, routes);
     });
     const url = stepUrl(0);
-    const readyStr = ready ? "True" : "False";
+    const prev = obj.status as { channelStatuses?: { ready?: unknown }[]; subscriptionStatuses?: { ready?: unknown }[] } | undefined;
     return {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
       ...addressStatus(url),
-      channelStatuses: steps.map((_, i) => ({ channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-sequence-${i}` }, address: { url: stepUrl(i) }, ready: { status: "True" } })),
-      subscriptionStatuses: steps.map((_, i) => ({ subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-sequence-${i}` }, ready: { status: readyStr } })),
+      channelStatuses: steps.map((_, i) => ({ channel: ref("InMemoryChannel", `${name}-kn-sequence-${i}`, ns), address: { url: stepUrl(i) }, ready: readyEntry(prev?.channelStatuses?.[i]?.ready, ctx.now) })),
+      subscriptionStatuses: steps.map((_, i) => ({ subscription: ref("Subscription", `${name}-kn-sequence-${i}`, ns), ready: readyEntry(prev?.subscriptionStatuses?.[i]?.ready, ctx.now, c) })),
     };
   },
 };
@@ -195,16 +210,19 @@ export const ParallelKind: KindDef = {
       channelPlan(ctx, obj, `Parallel/${ns}/${name}/${i}`, routes);
     });
     channelPlan(ctx, obj, `Parallel/${ns}/${name}`, ingressRoutes);
-    const readyStr = ready ? "True" : "False";
+    type Entry = { ready?: unknown };
+    const prev = obj.status as { ingressChannelStatus?: Entry; branchStatuses?: Record<string, Entry | undefined>[] } | undefined;
+    const was = (i: number, f: string) => prev?.branchStatuses?.[i]?.[f]?.ready;
+    // Field names as in Knative's ParallelBranchStatus (pkg/apis/flows/v1/parallel_types.go).
     return {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
       ...addressStatus(url),
-      ingressChannelStatus: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-parallel` }, ready: { status: "True" } },
+      ingressChannelStatus: { channel: ref("InMemoryChannel", `${name}-kn-parallel`, ns), ready: readyEntry(prev?.ingressChannelStatus?.ready, ctx.now) },
       branchStatuses: branches.map((_, i) => ({
-        filterSubscriptionStatus: { subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-parallel-filter-${i}` }, ready: { status: readyStr } },
-        filterChannelStatus: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name: `${name}-kn-parallel-${i}` }, ready: { status: "True" } },
-        subscriptionStatus: { subscription: { apiVersion: "messaging.knative.dev/v1", kind: "Subscription", name: `${name}-kn-parallel-${i}` }, ready: { status: readyStr } },
+        filterSubscriptionStatus: { subscription: ref("Subscription", `${name}-kn-parallel-filter-${i}`, ns), ready: readyEntry(was(i, "filterSubscriptionStatus"), ctx.now, c) },
+        filterChannelStatus: { channel: ref("InMemoryChannel", `${name}-kn-parallel-${i}`, ns), ready: readyEntry(was(i, "filterChannelStatus"), ctx.now) },
+        subscriberSubscriptionStatus: { subscription: ref("Subscription", `${name}-kn-parallel-${i}`, ns), ready: readyEntry(was(i, "subscriberSubscriptionStatus"), ctx.now, c) },
       })),
     };
   },
