@@ -25,6 +25,10 @@ export class Broker extends Dispatcher {
   }
 
   onReply(_row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void {
+    // A reply enters like a published event: its type gets an EventType, and it is counted on its
+    // own (`replies`, beside `accepted`, which counts what producers posted).
+    this.observe(reply);
+    this.counters.add("replies");
     const entered = enterBroker(reply, original.ttl, now);
     if (!entered) this.dropEvent(reply, "ttl-exhausted", "a reply's knativebrokerttl reached 0: Triggers are replying in a loop", now);
     else this.fanOut(entered.event, entered.ttl, now);

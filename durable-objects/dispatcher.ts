@@ -166,9 +166,10 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   /**
    * Reports a (type, source) pair the first time it is seen, so the control plane can create its
    * EventType. Off the request path: the producer's 202 never waits for it; a failed report is
-   * retried the next time the pair is seen.
+   * retried the next time the pair is seen. Brokers also call it for replies, which re-enter
+   * without `publish`.
    */
-  private observe(ev: CloudEvent): void {
+  protected observe(ev: CloudEvent): void {
     const ref = this.plan?.options?.eventTypes as KReference | undefined;
     if (!ref) return;
     const t = { type: String(ev.attrs.type), source: String(ev.attrs.source) };
@@ -191,6 +192,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       log.warn("could not register event types; will retry when they are seen again", { owner: this.owner.name, error: String(e) });
     } finally {
       for (const [key] of batch) this.reportingTypes.delete(key);
+      // Pairs seen while this report was out (a reply right after its event) go in the next one.
+      if (this.reportingTypes.size > 0) setTimeout(() => void this.reportTypes(ref), 0);
     }
   }
 

@@ -3,6 +3,7 @@
 //   /ok/<key>                 202
 //   /status/<code>/<key>      always <code>
 //   /fail/<n>/<code>/<key>    <code> for the first n requests, then 202
+//   /retryafter/<n>/<code>/<s>/<key>  <code> with Retry-After: <s> for the first n requests, then 202
 //   /reply/<type>/<key>       200 with a binary-mode CloudEvent of that type
 //   /text/<key>               200 with a plain-text body (not a CloudEvent)
 //   /slow/<ms>/<key>          202 after <ms> milliseconds
@@ -17,7 +18,7 @@ declare module "vitest" {
   }
 }
 
-interface Rec { method: string; path: string; headers: Record<string, string>; body: string }
+interface Rec { method: string; path: string; headers: Record<string, string>; body: string; at: number }
 
 export default async function setup(project: TestProject) {
   const log = new Map<string, Rec[]>();
@@ -41,7 +42,7 @@ export default async function setup(project: TestProject) {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = String(v);
       const list = log.get(key) ?? [];
-      list.push({ method: req.method ?? "", path: req.url ?? "", headers, body: Buffer.concat(chunks).toString("base64") });
+      list.push({ method: req.method ?? "", path: req.url ?? "", headers, body: Buffer.concat(chunks).toString("base64"), at: Date.now() });
       log.set(key, list);
       const n = list.length;
       switch (parts[0]) {
@@ -52,6 +53,13 @@ export default async function setup(project: TestProject) {
           if (n <= Number(parts[1])) {
             res.writeHead(Number(parts[2]));
             return res.end("failure body");
+          }
+          res.writeHead(202);
+          return res.end();
+        case "retryafter":
+          if (n <= Number(parts[1])) {
+            res.writeHead(Number(parts[2]), { "Retry-After": parts[3]! });
+            return res.end("slow down");
           }
           res.writeHead(202);
           return res.end();

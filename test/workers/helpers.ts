@@ -6,7 +6,7 @@ export const SINK = (env as unknown as { SINK_URL: string }).SINK_URL;
 export const ORIGIN = "http://eddy.test";
 const AUTH = { Authorization: "Bearer test-token" };
 
-export interface SinkRec { method: string; path: string; headers: Record<string, string>; body: string }
+export interface SinkRec { method: string; path: string; headers: Record<string, string>; body: string; at: number }
 
 export function uid(prefix = "k"): string {
   return `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -54,6 +54,12 @@ export async function waitLog(key: string, n: number, timeoutMs = 15_000): Promi
 
 export function decode(b64: string): string {
   return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+}
+
+/** GET a control-plane path (`/apis/...`) as JSON. */
+export async function getJson(path: string): Promise<any> {
+  const r = await SELF.fetch(`${ORIGIN}${path}`, { headers: AUTH });
+  return r.json();
 }
 
 export async function stats(ns: string, broker: string): Promise<any> {
