@@ -21,7 +21,7 @@ export function channelSubscribers(channel: Resource, ctx: ReconcileContext): Re
   const subscribers = ctx.list(channel.apiVersion, "Subscription")
     .filter((s) => {
       const ref = s.spec?.channel as { kind?: string; name?: string } | undefined;
-      const resolved = s.status?.conditions?.some((c) => c.type === "Resolved" && c.status === "True");
+      const resolved = s.status?.conditions?.some((c) => c.type === "ReferencesResolved" && c.status === "True");
       return ref?.kind === channel.kind && ref.name === channel.metadata.name && resolved;
     })
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))

@@ -69,3 +69,41 @@ describe("Parallel status", () => {
     expect(branch!.filterChannelStatus!.ready).toEqual(readyTrue(at("5")));
   });
 });
+
+describe("flows: conditions and channelTemplate as in Knative", () => {
+  it("report an Addressable condition, as Knative's sequence and parallel condition sets have", () => {
+    const s = make(SequenceKind, { metadata: { name: "seq" }, spec: { steps: [{ uri: "http://a.example/" }] } });
+    const p = make(ParallelKind, { metadata: { name: "par" }, spec: { branches: [{ subscriber: { uri: "http://s.example/" } }] } });
+    for (const r of [s, p]) {
+      reconcile(r, at("7"));
+      expect(r.status!.conditions!.map((c) => c.type)).toEqual(expect.arrayContaining(["Addressable", "ChannelsReady", "SubscriptionsReady", "Ready"]));
+      expect(r.status!.conditions!.find((c) => c.type === "Addressable")!.status).toBe("True");
+    }
+  });
+
+  it("default spec.channelTemplate to InMemoryChannel (config-default-channel), and name internal channels after the template's kind", () => {
+    const s = make(SequenceKind, { metadata: { name: "seq" }, spec: { steps: [{ uri: "http://a.example/" }] } });
+    expect(s.spec!.channelTemplate).toEqual({ apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel" });
+    const kafka = { apiVersion: "messaging.knative.dev/v1beta1", kind: "KafkaChannel" };
+    const p = make(ParallelKind, { metadata: { name: "par" }, spec: { channelTemplate: kafka, branches: [{ subscriber: { uri: "http://s.example/" } }] } });
+    expect(p.spec!.channelTemplate).toEqual(kafka);
+    reconcile(p, at("8"));
+    expect((p.status!.ingressChannelStatus as { channel: unknown }).channel).toEqual({ ...kafka, name: "par-kn-parallel", namespace: "demo" });
+  });
+
+  it("refuse a channelTemplate without apiVersion and kind with 422 naming it", () => {
+    for (const [kind, spec] of [
+      [SequenceKind, { steps: [{ uri: "http://a.example/" }], channelTemplate: { kind: "InMemoryChannel" } }],
+      [ParallelKind, { branches: [{ subscriber: { uri: "http://s.example/" } }], channelTemplate: "imc" }],
+    ] as const) {
+      let err: { status: number; causes: { field: string }[] } | undefined;
+      try {
+        make(kind, { metadata: { name: "bad" }, spec });
+      } catch (e) {
+        err = e as typeof err;
+      }
+      expect(err?.status).toBe(422);
+      expect(err?.causes.map((c) => c.field)).toEqual(["spec.channelTemplate"]);
+    }
+  });
+});

@@ -34,6 +34,7 @@ function flowReady(c: Conditions, error: string | undefined): boolean {
   if (error) c.set("SubscriptionsReady", false, "DestinationResolveFailed", error);
   else c.set("SubscriptionsReady", true);
   c.set("ChannelsReady", true);
+  c.set("Addressable", true); // a flow always has its address; Knative reports it as a condition
   return c.ready(["ChannelsReady", "SubscriptionsReady"]);
 }
 
@@ -51,6 +52,18 @@ function readyEntry(prev: unknown, now: string, sub?: Conditions): Condition {
 }
 
 const ref = (kind: string, name: string, namespace: string) => ({ apiVersion: "messaging.knative.dev/v1", kind, name, namespace });
+/** Knative's config-default-channel: what a flow without `spec.channelTemplate` gets. */
+const DEFAULT_TEMPLATE = { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel" };
+/** An internal channel as Knative names it: of the template's kind (Eddy serves every kind the same way). */
+function channelRef(obj: Resource, name: string, namespace: string) {
+  const t = (obj.spec?.channelTemplate ?? DEFAULT_TEMPLATE) as { apiVersion: string; kind: string };
+  return { apiVersion: t.apiVersion, kind: t.kind, name, namespace };
+}
+
+function validateTemplate(t: unknown): FieldError[] {
+  if (isObject(t) && typeof t.apiVersion === "string" && t.apiVersion !== "" && typeof t.kind === "string" && t.kind !== "") return [];
+  return [{ field: "spec.channelTemplate", message: "must name an apiVersion and a kind, e.g. {apiVersion: messaging.knative.dev/v1, kind: InMemoryChannel} (any kind is served by Eddy's durable channel)" }];
+}
 
 function channelPlan(ctx: ReconcileContext, obj: Resource, key: string, routes: RoutePlan[]): void {
   ctx.setPlan({ binding: "CHANNEL", name: key }, {
@@ -86,6 +99,7 @@ export const SequenceKind: KindDef = {
       if (isObject(step)) defaultDeliveryNamespace(step.delivery, ctx.namespace);
     }
     defaultRefNamespace(spec.reply, ctx.namespace);
+    spec.channelTemplate ??= { ...DEFAULT_TEMPLATE };
   },
 
   validate(obj, _old, ctx) {
@@ -97,6 +111,7 @@ export const SequenceKind: KindDef = {
       if (isObject(step)) errs.push(...validateDelivery(step.delivery, `spec.steps[${i}].delivery`, ctx.namespace, ctx.refs));
     });
     errs.push(...validateDestination(spec.reply, "spec.reply", ctx.namespace, ctx.refs, false));
+    errs.push(...validateTemplate(spec.channelTemplate));
     return errs;
   },
 
@@ -127,7 +142,7 @@ export const SequenceKind: KindDef = {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
       ...addressStatus(url),
-      channelStatuses: steps.map((_, i) => ({ channel: ref("InMemoryChannel", `${name}-kn-sequence-${i}`, ns), address: { url: stepUrl(i) }, ready: readyEntry(prev?.channelStatuses?.[i]?.ready, ctx.now) })),
+      channelStatuses: steps.map((_, i) => ({ channel: channelRef(obj, `${name}-kn-sequence-${i}`, ns), address: { url: stepUrl(i) }, ready: readyEntry(prev?.channelStatuses?.[i]?.ready, ctx.now) })),
       subscriptionStatuses: steps.map((_, i) => ({ subscription: ref("Subscription", `${name}-kn-sequence-${i}`, ns), ready: readyEntry(prev?.subscriptionStatuses?.[i]?.ready, ctx.now, c) })),
     };
   },
@@ -162,6 +177,7 @@ export const ParallelKind: KindDef = {
       defaultDeliveryNamespace(b.delivery, ctx.namespace);
     }
     defaultRefNamespace(spec.reply, ctx.namespace);
+    spec.channelTemplate ??= { ...DEFAULT_TEMPLATE };
   },
 
   validate(obj, _old, ctx) {
@@ -177,6 +193,7 @@ export const ParallelKind: KindDef = {
       errs.push(...validateDelivery(b.delivery, `${at}.delivery`, ctx.namespace, ctx.refs));
     });
     errs.push(...validateDestination(spec.reply, "spec.reply", ctx.namespace, ctx.refs, false));
+    errs.push(...validateTemplate(spec.channelTemplate));
     return errs;
   },
 
@@ -218,10 +235,10 @@ export const ParallelKind: KindDef = {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
       ...addressStatus(url),
-      ingressChannelStatus: { channel: ref("InMemoryChannel", `${name}-kn-parallel`, ns), ready: readyEntry(prev?.ingressChannelStatus?.ready, ctx.now) },
+      ingressChannelStatus: { channel: channelRef(obj, `${name}-kn-parallel`, ns), ready: readyEntry(prev?.ingressChannelStatus?.ready, ctx.now) },
       branchStatuses: branches.map((_, i) => ({
         filterSubscriptionStatus: { subscription: ref("Subscription", `${name}-kn-parallel-filter-${i}`, ns), ready: readyEntry(was(i, "filterSubscriptionStatus"), ctx.now, c) },
-        filterChannelStatus: { channel: ref("InMemoryChannel", `${name}-kn-parallel-${i}`, ns), ready: readyEntry(was(i, "filterChannelStatus"), ctx.now) },
+        filterChannelStatus: { channel: channelRef(obj, `${name}-kn-parallel-${i}`, ns), ready: readyEntry(was(i, "filterChannelStatus"), ctx.now) },
         subscriberSubscriptionStatus: { subscription: ref("Subscription", `${name}-kn-parallel-${i}`, ns), ready: readyEntry(was(i, "subscriberSubscriptionStatus"), ctx.now, c) },
       })),
     };

@@ -66,9 +66,12 @@ export const SubscriptionKind: KindDef = {
     const delivery = (spec.delivery ?? channel?.spec?.delivery ?? undefined) as DeliverySpec | undefined;
     const dls = delivery?.deadLetterSink ? ctx.resolve(delivery.deadLetterSink as Destination) : undefined;
     const failed = [sub, reply, dls].find((r) => r?.error);
-    if (failed) c.set("Resolved", false, "DestinationResolveFailed", failed.error);
-    else c.set("Resolved", true);
-    const ready = c.ready(["ChannelReady", "Resolved"]);
+    // Knative's condition names: ReferencesResolved, and AddedToChannel once the channel exists and
+    // every destination resolved (Unknown until then, as Knative initialises it).
+    if (failed) c.set("ReferencesResolved", false, "DestinationResolveFailed", failed.error);
+    else c.set("ReferencesResolved", true);
+    c.set("AddedToChannel", channel && !failed ? true : "Unknown");
+    const ready = c.ready(["ChannelReady", "ReferencesResolved"]);
 
     const plan = ctx.plan({ binding: "CHANNEL", name: `${ref.kind}/${ctx.namespace}/${ref.name}` });
     if (ready && plan && sub.target) {
