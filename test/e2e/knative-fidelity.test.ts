@@ -1,9 +1,11 @@
 // Knative's rekt features that issue 15 found Eddy failing, replayed against a running Eddy as a
 // Knative user would: TriggerDependencyAnnotation (test/rekt/features/trigger/feature.go), the
 // channel control-plane conformance (test/rekt/features/channel/control_plane.go), and the flows'
-// status shape (pkg/apis/flows/v1).
+// status shape (pkg/apis/flows/v1), and EventType auto-creation on a channel
+// (test/experimental/features/eventtype_autocreate).
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { Api, broker, imc, subscription, trigger, uniqueNs } from "../support/api.js";
+import { binaryHeaders, post } from "../support/emit.js";
 import { sinkPool } from "../support/sink.js";
 
 const p = inject("platform");
@@ -99,5 +101,24 @@ describe("flows status shape", () => {
     for (const entry of [par.status.ingressChannelStatus, ...Object.values(branch)] as any[]) {
       expect(entry.ready).toEqual({ type: "Ready", status: "True", lastTransitionTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     }
+  });
+});
+
+describe("EventType auto-creation (Knative's experimental eventtype_autocreate)", () => {
+  it("AutoCreateEventTypesOnIMC: an event through an InMemoryChannel creates a Ready EventType referencing it", async () => {
+    const ns = uniqueNs("etimc");
+    const ch = await api.apply(imc(ns, "channel"));
+    const sub = await sink();
+    await api.apply(subscription(ns, "subscription", "channel", { subscriber: { uri: sub.url } }));
+    await api.waitReady(M, "Subscription", ns, "subscription");
+    const r = await post(ch.status.address.url, binaryHeaders({ specversion: "1.0", id: "imc-et-1", source: "/rekt", type: "test.imc.custom.event.type" }), "{}");
+    expect(r.status).toBe(202);
+    await sub.waitFor(1);
+    const eventTypes = async () => (await api.call("GET", `/apis/eventing.knative.dev/v1beta3/namespaces/${ns}/eventtypes`)).body.items as any[];
+    await expect.poll(async () => (await eventTypes()).map((et) => ({
+      reference: et.spec.reference,
+      type: et.spec.attributes.find((a: any) => a.name === "type")?.value,
+      ready: cond(et, "Ready")?.status,
+    }))).toEqual([{ reference: { apiVersion: M, kind: "InMemoryChannel", name: "channel", namespace: ns }, type: "test.imc.custom.event.type", ready: "True" }]);
   });
 });

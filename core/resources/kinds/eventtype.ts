@@ -21,6 +21,8 @@ export const EventTypeKind: KindDef = {
   defaults(obj, ctx) {
     const spec = (obj.spec ??= {});
     if (isObject(spec.reference) && spec.reference.namespace === undefined) spec.reference.namespace = ctx.namespace;
+    // Knative's `required` is a plain bool (no omitempty): an attribute without it reads as false.
+    if (Array.isArray(spec.attributes)) for (const a of spec.attributes) if (isObject(a)) a.required ??= false;
   },
 
   validate(obj, old) {
@@ -32,6 +34,7 @@ export const EventTypeKind: KindDef = {
       attrs.forEach((a, i) => {
         if (!isObject(a) || typeof a.name !== "string" || !/^[a-z0-9]+$/.test(a.name)) errs.push({ field: `spec.attributes[${i}].name`, message: "must be a CloudEvents attribute name" });
         else if (a.value !== undefined && typeof a.value !== "string") errs.push({ field: `spec.attributes[${i}].value`, message: "must be a string" });
+        else if (typeof a.required !== "boolean") errs.push({ field: `spec.attributes[${i}].required`, message: `must be true or false, got ${JSON.stringify(a.required)}` });
       });
       const names = new Set(attrs.map((a) => (isObject(a) ? a.name : undefined)));
       for (const r of REQUIRED) if (!names.has(r)) errs.push({ field: "spec.attributes", message: `must include the required attribute "${r}"` });
