@@ -71,7 +71,7 @@ export const PingSourceKind: KindDef = {
 
   defaults(obj, ctx) {
     const spec = specOf(obj);
-    spec.schedule ??= DEFAULT_SCHEDULE;
+    if (spec.schedule === undefined || spec.schedule === "") spec.schedule = DEFAULT_SCHEDULE; // Knative defaults "" too
     defaultsCommon(spec, ctx.namespace);
   },
 
