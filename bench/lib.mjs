@@ -58,6 +58,8 @@ export async function startSink() {
   const server = createServer((req, res) => {
     const arrived = performance.now();
     req.resume();
+    // A path containing /delayN/ answers after N ms (a subscriber that takes its time).
+    const delay = Number(/\/delay(\d+)\//.exec(req.url ?? "")?.[1] ?? 0);
     req.on("end", () => {
       const tag = req.headers["ce-benchtag"];
       const sent = Number(req.headers["ce-benchsent"]);
@@ -73,8 +75,12 @@ export async function startSink() {
         }
         r.last = arrived;
       }
-      res.writeHead(202);
-      res.end();
+      const answer = () => {
+        res.writeHead(202);
+        res.end();
+      };
+      if (delay) setTimeout(answer, delay);
+      else answer();
     });
   });
   server.keepAliveTimeout = 5000;
@@ -93,7 +99,7 @@ export function percentile(sorted, p) {
  * Every request carries a unique id, a run tag and its send time (performance.now of this process,
  * which also hosts the sink) so arrival latency can be measured.
  */
-export async function load({ url, tag, connections, seconds, rate, amount }) {
+export async function load({ url, tag, connections, seconds, rate, amount, keys }) {
   let n = 0;
   const result = await autocannon({
     url,
@@ -113,6 +119,8 @@ export async function load({ url, tag, connections, seconds, rate, amount }) {
           "ce-id": `${tag}-${++n}`,
           "ce-benchtag": tag,
           "ce-benchsent": String(performance.now()),
+          // With `keys`, events carry a partitionkey (the CloudEvents partitioning extension).
+          ...(keys ? { "ce-partitionkey": `k${n % keys}` } : {}),
         },
         body: '{"bench":true}',
       }),

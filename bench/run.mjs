@@ -34,14 +34,14 @@ async function api(eddy, method, path, body) {
   return r.json();
 }
 
-async function brokerWithTriggers(eddy, name, n, sinkUrl) {
+async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 1, triggerAnnotations = {} } = {}) {
   const ns = "bench";
   const b = await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/${name}`, {
-    apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name }, spec: { delivery: { retry: 3 } },
+    apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name, annotations: { "eddy.dev/partitions": String(partitions) } }, spec: { delivery: { retry: 3 } },
   });
   for (let i = 0; i < n; i++) {
     await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/triggers/${name}-t${i}`, {
-      apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: `${name}-t${i}` },
+      apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: `${name}-t${i}`, annotations: triggerAnnotations },
       spec: { broker: name, subscriber: { uri: `${sinkUrl}r${i}` }, filter: { attributes: { type: "dev.eddy.bench" } } },
     });
   }
@@ -74,6 +74,18 @@ async function measure(sink, url, tag, fanout, amount) {
       lost: d.lost + l.lost,
     },
     latency: { offeredEventsPerSec: rate, p50Ms: round(l.p50), p99Ms: round(l.p99), delivered: l.delivered, expected: lt.ok * fanout },
+  };
+}
+
+/** Closed-loop throughput only: ingress events/s, and delivered events/s from the first POST to the last arrival. */
+async function throughput(sink, url, tag, { keys } = {}) {
+  const t0 = performance.now();
+  const ingress = await load({ url, tag, connections: CONNECTIONS, seconds: SECONDS, keys });
+  const d = await drain(sink, tag, ingress.ok, 120_000);
+  const r = sink.runs.get(tag);
+  return {
+    ingressPerSec: round(ingress.ok / SECONDS), deliveredPerSec: round(d.delivered / ((r.last - t0) / 1000)),
+    delivered: d.delivered, expected: ingress.ok, duplicates: d.duplicates, lost: d.lost,
   };
 }
 
@@ -144,6 +156,18 @@ async function main() {
       const relayRow = await measure(sink, `${base.url}/relay?n=${n}`, `crelay${n}`, n, amount);
       results.fanout.push({ subscriptions: n, events: amount, eddy: eddyRow, relay: relayRow });
     }
+    step("partitions: a Broker with 1 Trigger behind 1, 4 and 16 objects");
+    results.partitions = [];
+    for (const n of [1, 4, 16]) {
+      const url = await brokerWithTriggers(eddy, `part${n}`, 1, sink.url, { partitions: n });
+      results.partitions.push({ partitions: n, ...(await throughput(sink, url, `part${n}`)) });
+    }
+    step("ordering: 100 keys, a subscriber that takes 5 ms, ordered against unordered");
+    results.ordering = [];
+    for (const mode of ["unordered", "ordered"]) {
+      const url = await brokerWithTriggers(eddy, `ord-${mode}`, 1, `${sink.url}delay5/`, { triggerAnnotations: { "eddy.dev/delivery-order": mode } });
+      results.ordering.push({ mode, ...(await throughput(sink, url, `ord-${mode}`, { keys: 100 })) });
+    }
   } finally {
     await eddy.stop();
     await base.stop();
@@ -192,6 +216,18 @@ function render(r) {
     }
     lines.push(`| duplicates / lost (1, 10, 100 Subscriptions) | ${r.fanout.map((f) => `${f.eddy.delivery.duplicates} / ${f.eddy.delivery.lost}`).join(", ")} | | | | | |`);
     lines.push(`| Broker, 1 and 10 Triggers (same run, above) | ${R.eddy1.delivery.eventsPerSec} and ${R.eddy10.delivery.eventsPerSec} | | | ${R.eddy1.latency.p50Ms} / ${R.eddy1.latency.p99Ms} and ${R.eddy10.latency.p50Ms} / ${R.eddy10.latency.p99Ms} | | |`);
+  }
+  if (r.partitions) {
+    const one = r.partitions[0];
+    lines.push("", "| partitions (1 Trigger) | ingress events/s | delivered events/s | vs 1 partition (ingress / delivered) | duplicates / lost |", "| --- | --- | --- | --- | --- |");
+    for (const x of r.partitions) {
+      lines.push(`| ${x.partitions} | ${x.ingressPerSec} | ${x.deliveredPerSec} | ${ratio(x.ingressPerSec, one.ingressPerSec)} / ${ratio(x.deliveredPerSec, one.deliveredPerSec)} | ${x.duplicates} / ${x.lost} |`);
+    }
+  }
+  if (r.ordering) {
+    const un = r.ordering[0];
+    lines.push("", "| delivery order (100 keys, 5 ms subscriber) | ingress events/s | delivered events/s | vs unordered | duplicates / lost |", "| --- | --- | --- | --- | --- |");
+    for (const x of r.ordering) lines.push(`| ${x.mode} | ${x.ingressPerSec} | ${x.deliveredPerSec} | ${ratio(x.deliveredPerSec, un.deliveredPerSec)} | ${x.duplicates} / ${x.lost} |`);
   }
   if (r.filters) {
     lines.push("", "| filter | evaluations/s | cost per evaluation vs a no-filter pass |", "| --- | --- | --- |");

@@ -1,6 +1,8 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
 import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
-import type { Dispatcher } from "./dispatcher.js";
+import { partitionKey, partitionOf } from "../core/partitions.js";
+import type { Dispatcher, DispatcherStats, PublishResult } from "./dispatcher.js";
+import type { Sender } from "../core/identity/policy.js";
 
 /** The bindings of the data-plane objects (Broker, Channel, Source share the Dispatcher RPC surface). */
 export interface DataPlaneBindings {
@@ -16,18 +18,98 @@ export function dataPlaneStub(env: object, ref: OwnerRef): DurableObjectStub<Dis
   return ns.get(ns.idFromName(ref.name));
 }
 
+/**
+ * Partition counts by object, per isolate. The count is immutable while the object exists, so a
+ * short cache is safe; an object deleted and recreated with another count is seen within the TTL,
+ * and a partition that answers 404 drops the entry at once.
+ */
+const PARTITIONS_TTL_MS = 10_000;
+const partitionCache = new Map<string, { n: number; until: number }>();
+let spread = 0;
+
+async function partitionsOf(env: object, ref: OwnerRef): Promise<number | null> {
+  const k = `${ref.binding}:${ref.name}`;
+  const hit = partitionCache.get(k);
+  if (hit && hit.until > Date.now()) return hit.n;
+  const n = await dataPlaneStub(env, ref).partitions();
+  if (n === null) return null;
+  if (partitionCache.size > 10_000) partitionCache.clear();
+  partitionCache.set(k, { n, until: Date.now() + PARTITIONS_TTL_MS });
+  return n;
+}
+
+/**
+ * Publishes events to an addressable, whatever number of partitions stands behind it: each event
+ * goes to the partition of its `partitionkey` (events without one are spread evenly), one RPC per
+ * partition concerned. Resolves once every event is durable in its partition.
+ */
+export async function publishTo(env: object, ref: OwnerRef, events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
+  const n = await partitionsOf(env, ref);
+  if (n === null) return { ok: false, status: 404 };
+  if (n <= 1) return settleCache(ref, await dataPlaneStub(env, ref).publish(events, sender));
+  const groups = new Map<number, CloudEvent[]>();
+  for (const ev of events) {
+    const i = partitionOf(ev.attrs.partitionkey, n, () => spread++);
+    (groups.get(i) ?? groups.set(i, []).get(i)!).push(ev);
+  }
+  const results = await Promise.all(
+    [...groups].map(([i, evs]) => dataPlaneStub(env, { binding: ref.binding, name: partitionKey(ref.name, i) }).publish(evs, sender)),
+  );
+  const failed = results.find((r) => !r.ok);
+  if (failed) return settleCache(ref, failed);
+  return { ok: true, accepted: events.length };
+}
+
+function settleCache(ref: OwnerRef, r: PublishResult): PublishResult {
+  if (!r.ok && r.status === 404) partitionCache.delete(`${ref.binding}:${ref.name}`);
+  return r;
+}
+
+export interface OwnerStats extends DispatcherStats {
+  /** One entry per partition (a single one when the owner is not partitioned). */
+  partitions: ({ partition: number } & DispatcherStats)[];
+}
+
+/** The stats of an addressable: totals over its partitions, and each partition's own. */
+export async function statsOf(env: object, ref: OwnerRef): Promise<OwnerStats | null> {
+  const first = (await dataPlaneStub(env, ref).stats()) as DispatcherStats | null;
+  if (!first) return null;
+  const rest = (await Promise.all(
+    Array.from({ length: Math.max(0, first.partitionCount - 1) }, (_, j) => dataPlaneStub(env, { binding: ref.binding, name: partitionKey(ref.name, j + 1) }).stats()),
+  )) as (DispatcherStats | null)[];
+  const all: DispatcherStats[] = [first, ...rest.filter((s): s is DispatcherStats => s !== null)];
+  const counters: Record<string, number> = {};
+  for (const s of all) for (const [k, v] of Object.entries(s.counters)) counters[k] = (counters[k] ?? 0) + v;
+  const recentDrops = all.flatMap((s) => s.recentDrops).sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 100);
+  return {
+    ...first,
+    counters,
+    pending: all.reduce((n, s) => n + s.pending, 0),
+    recentDrops,
+    connectionsHighWater: Math.max(...all.map((s) => s.connectionsHighWater)),
+    groupCommit: {
+      flushes: all.reduce((n, s) => n + s.groupCommit.flushes, 0),
+      writes: all.reduce((n, s) => n + s.groupCommit.writes, 0),
+    },
+    partitions: all.map((s, i) => ({ partition: i, ...s })),
+  };
+}
+
 const enc = new TextEncoder();
 
 /**
  * A delivery to another addressable of this system (a Sequence step, a Parallel branch, a `ref`
- * to a Broker or Channel): an RPC straight to the object behind it, storing the event there, with
- * the outcome an HTTP ingress would have given (202, or 404 when the object is gone).
+ * to a Broker or Channel): an RPC straight to the object behind it (its partition, when it has
+ * several), storing the event there, with the outcome an HTTP ingress would have given (202, or
+ * 404 when the object is gone).
  */
 export async function deliverInternal(env: object, object: OwnerRef, spec: AttemptSpec, event: CloudEvent): Promise<DeliveryOutcome> {
   const base = { id: spec.id, gen: spec.gen };
   try {
-    const r = await dataPlaneStub(env, object).publish([event]);
+    // The route's identity goes with the event: the target checks it against its EventPolicies.
+    const r = await publishTo(env, object, [event], spec.auth?.subject ? { subject: spec.auth.subject } : undefined);
     if (r.ok) return { ...base, ok: true, status: 202 };
+    if (r.status === 403) return { ...base, ok: false, status: 403, error: "HTTP 403", errorData: enc.encode(r.message) };
     const text = `${spec.url} does not exist (it was deleted, or is not ready yet)`;
     return { ...base, ok: false, status: 404, error: "HTTP 404", errorData: enc.encode(text) };
   } catch (e) {

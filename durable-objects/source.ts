@@ -32,8 +32,8 @@ export class Source extends Dispatcher {
   protected readonly binding = "SOURCE" as const;
   private sinceTrim = 0;
 
-  constructor(ctx: DurableObjectState, env: import("../functions/env.js").Env) {
-    super(ctx, env);
+  protected override createSchema(): void {
+    super.createSchema();
     this.db.run("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)");
   }
 

@@ -6,12 +6,15 @@ import type { RoutePlan, Target } from "../../core/resources/plan.js";
 import { log } from "../../core/log.js";
 import { inheritTrace, traceFields } from "../../core/cloudevents/trace.js";
 import type { DeliveryRow, LedgerStore, StoredEvent } from "./store.js";
+import { Chains } from "./chains.js";
+import { flowControlled, MAX_THROTTLES, RouteGate } from "./gate.js";
 
 /** What the owning Durable Object provides to its ledger. */
 export interface LedgerHost {
   readonly owner: OwnerRef;
   readonly namespace: string;
   route(uid: string): RoutePlan | undefined;
+  allRoutes(): Iterable<RoutePlan>;
   /** A subscriber answered with an event; runs inside the same storage turn as the success. */
   onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void;
 }
@@ -41,7 +44,10 @@ export interface Transport {
 }
 
 export interface Timer {
+  /** The object's alarm fires no later than `at` (durable: survives a restart). */
   wakeAt(at: number): void;
+  /** `tick()` runs around `at` while the object lives (for pacing; not durable). */
+  soon(at: number): void;
 }
 
 export interface LedgerOptions {
@@ -93,6 +99,8 @@ export class Ledger {
   private inFlight = 0;
   /** Some due row may be waiting for room in the in-flight window. */
   private starved = true;
+  private readonly chains = new Chains();
+  private readonly gate = new RouteGate();
 
   constructor(
     private readonly store: LedgerStore,
@@ -111,6 +119,14 @@ export class Ledger {
       this.timer.wakeAt(now);
     }
     this.inFlight = this.store.leasedCount();
+    this.chains.reset(this.store.chainCounts());
+    this.gate.reset(this.store.leasedByRoute());
+  }
+
+  /** Runs when a pacing timer (`Timer.soon`) fires: routes that were waiting may send again. */
+  tick(now: number): void {
+    this.starved = true;
+    this.pump(now);
   }
 
   /** Stores an event and one subscriber delivery per route, and dispatches them. Returns the event seq. */
@@ -118,7 +134,20 @@ export class Ledger {
     const seq = this.store.insertEvent(event, ttl, now);
     for (const route of routes) {
       // Not stored yet (id 0): dispatch stores it already leased, one write instead of two.
-      const row: DeliveryRow = { id: 0, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null, local: 0 };
+      const row: DeliveryRow = {
+        id: 0, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null,
+        local: 0, order_key: null, blocked: 0, throttles: 0,
+      };
+      if (this.host.route(route)?.ordered) {
+        // One at a time per key, in the order accepted: a busy chain stores this one blocked.
+        row.order_key = String(event.attrs.partitionkey ?? "");
+        if (this.chains.busy(route, row.order_key)) {
+          row.blocked = 1;
+          row.id = this.store.insertDelivery(row);
+          continue;
+        }
+        this.chains.enter(route, row.order_key);
+      }
       this.trySend(row, event, now);
     }
     return seq;
@@ -127,7 +156,11 @@ export class Ledger {
   /** Adds a reply-hop delivery (a Subscription forwarding its subscriber's reply). */
   recordReply(row: DeliveryRow, reply: CloudEvent, ttl: number, now: number): void {
     const replySeq = this.store.insertEvent(reply, ttl, now);
-    const next: DeliveryRow = { ...row, id: 0, hop: "reply", reply_seq: replySeq, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null, local: 0 };
+    const next: DeliveryRow = {
+      ...row, id: 0, hop: "reply", reply_seq: replySeq, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null, local: 0, blocked: 0, throttles: 0,
+    };
+    // The reply hop continues its chain: the next event of the key waits for it too.
+    if (next.order_key !== null) this.chains.enter(next.route, next.order_key);
     this.trySend(next, reply, now);
   }
 
@@ -175,6 +208,7 @@ export class Ledger {
         continue;
       }
       this.counters.add("redispatched");
+      if (row.hop === "subscriber") this.gate.released(row.route);
       const event = this.payload(row) ?? undefined;
       log.info("delivery redispatched: its attempt was never settled", {
         owner: this.host.owner.name, delivery: row.id, hop: row.hop, gen: row.gen, ...(event ? traceFields(event) : {}),
@@ -195,8 +229,10 @@ export class Ledger {
 
   /** Drops every pending delivery (their owner was deleted). */
   dropAll(reason: string, now: number): void {
-    for (const row of this.store.all()) this.drop(row, reason, "", now);
+    this.chains.clear();
+    for (const row of this.store.all()) this.drop({ ...row, order_key: null }, reason, "", now);
     this.inFlight = this.store.leasedCount();
+    this.gate.reset([]);
   }
 
   loadEvent(seq: number): StoredEvent | undefined {
@@ -229,6 +265,11 @@ export class Ledger {
     if (!target) return this.drop(row, `${row.hop}-target-removed`, "the route no longer has this destination", now);
     const event = this.payload(row, preloaded);
     if (!event) return this.drop(row, "event-missing", "the stored event is gone", now);
+    if (row.hop === "subscriber" && flowControlled(route)) {
+      const next = this.gate.nextSend(route, now);
+      if (next > now) return this.hold(row, next, now);
+      this.gate.took(route, now);
+    }
     const start = Math.max(now, row.due_at);
     // First attempts and short retries go out from the object; dead letters, delayed retries and
     // what does not fit in its connection window go through the queues.
@@ -266,11 +307,15 @@ export class Ledger {
     }
     this.remove(row);
     this.counters.add(row.hop === "dls" ? "deadLettered" : "delivered");
+    this.leaveChain(row, now);
   }
 
   private fail(row: DeliveryRow, o: DeliveryOutcome, now: number): void {
     const route = this.host.route(row.route);
     if (!route) return this.drop(row, "route-deleted", "its Trigger or Subscription was deleted", now);
+    if (o.status === 429 && row.hop === "subscriber" && flowControlled(route) && row.throttles < MAX_THROTTLES) {
+      return this.throttle(row, route, o, now);
+    }
     const attempts = row.attempt + 1;
     const dest = this.target(route, row.hop)?.url ?? "";
     log.warn("delivery attempt failed", {
@@ -291,6 +336,8 @@ export class Ledger {
       this.store.update(row.id, { hop: "dls", attempt: 0, due_at: now, lease_until: null, error, local: 0 });
       this.release(row);
       this.trySend({ ...row, hop: "dls", attempt: 0, due_at: now, lease_until: null, error, local: 0 }, undefined, now);
+      // Dead-lettered counts as settled for ordering: the key's next event may go.
+      this.leaveChain(row, now);
       return;
     }
     const reason = row.hop === "dls" ? "dead-letter-failed" : "retries-exhausted";
@@ -318,14 +365,63 @@ export class Ledger {
     if (!this.starved) return;
     const room = this.opts.maxInFlight - this.inFlight;
     if (room <= 0) return;
-    const rows = this.store.due(now + DUE_SLACK_MS, room);
+    const rows = this.store.due(now + DUE_SLACK_MS, room, this.gate.blocked(this.flowRoutes(), now));
     if (rows.length < room) this.starved = false;
     for (const row of rows) this.dispatch(row, undefined, now);
   }
 
   /** A leased row stops counting as in flight. */
   private release(row: DeliveryRow): void {
-    if (row.lease_until !== null) this.inFlight = Math.max(0, this.inFlight - 1);
+    if (row.lease_until === null) return;
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    if (row.hop === "subscriber") {
+      this.gate.released(row.route);
+      // A route held at its max-in-flight may send again.
+      if (this.host.route(row.route)?.maxInFlight !== undefined) this.starved = true;
+    }
+  }
+
+  /** The route may not send now (flow control): the row waits in storage, unleased, until `next`. */
+  private hold(row: DeliveryRow, next: number, now: number): void {
+    if (row.id === 0) row.id = this.store.insertDelivery(row);
+    else if (row.lease_until !== null) {
+      this.store.update(row.id, { lease_until: null, local: 0 });
+      this.inFlight = Math.max(0, this.inFlight - 1);
+      row.lease_until = null;
+    }
+    this.starved = true;
+    if (next !== Infinity) this.timer.soon(next);
+    // Durable backstop: after a restart the alarm brings the object back to the waiting rows.
+    this.timer.wakeAt(now + LOCAL_RECOVERY_MS);
+  }
+
+  /** A 429 from a flow-controlled route: pause the route (Retry-After, or growing waits) without spending a retry. */
+  private throttle(row: DeliveryRow, route: RoutePlan, o: DeliveryOutcome, now: number): void {
+    const until = this.gate.pause(route.uid, now, row.throttles, o.retryAfterMs);
+    this.store.update(row.id, { due_at: until, lease_until: null, local: 0, throttles: row.throttles + 1 });
+    this.release(row);
+    this.counters.add("throttled");
+    log.warn("subscriber asked to slow down (429): its route pauses", { owner: this.host.owner.name, route: route.name, untilMs: until - now, ...(o.traceId ? { traceId: o.traceId } : {}) });
+    this.starved = true;
+    this.timer.soon(until);
+    this.timer.wakeAt(until);
+  }
+
+  /** An ordered delivery left its chain (delivered, dead-lettered or dropped): the chain's next may go. */
+  private leaveChain(row: DeliveryRow, now: number): void {
+    if (row.order_key === null || row.hop === "dls" || row.blocked === 1) return;
+    const key = row.order_key;
+    const route = row.route;
+    // A loop, not recursion: promoting into a deleted route drops that one and promotes the next.
+    while (this.chains.leave(route, key)) {
+      const next = this.store.nextBlocked(route, key);
+      if (!next) return;
+      this.store.update(next.id, { blocked: 0, due_at: now });
+      Object.assign(next, { blocked: 0, due_at: now });
+      this.chains.enter(route, key);
+      if (this.host.route(route)) return this.trySend(next, undefined, now);
+      this.drop({ ...next, order_key: null }, "route-deleted", "its Trigger or Subscription was deleted", now);
+    }
   }
 
   private drop(row: DeliveryRow, reason: string, detail: string, now: number): void {
@@ -335,11 +431,16 @@ export class Ledger {
       route: this.host.route(row.route)?.name ?? row.route, detail, ...(ev ? traceFields(ev) : {}),
     }, now);
     this.remove(row);
+    this.leaveChain(row, now);
   }
 
   private remove(row: DeliveryRow): void {
     this.store.remove(row);
     this.release(row);
+  }
+
+  private *flowRoutes(): Iterable<RoutePlan> {
+    for (const r of this.host.allRoutes()) if (flowControlled(r)) yield r;
   }
 
   private wakeAtNextDue(now: number): void {

@@ -33,4 +33,12 @@ export const LEDGER_MIGRATIONS: string[][] = [
   // Whether the current lease is an attempt made by the object itself: such an attempt dies with the
   // object, so a new incarnation sends it again at once instead of waiting for the lease to run out.
   ["ALTER TABLE deliveries ADD COLUMN local INTEGER NOT NULL DEFAULT 0"],
+  // Ordered routes: deliveries of one key form a chain; only its head is out, the rest are `blocked`.
+  // `throttles` counts the 429s a delivery of a flow-controlled route waited out without spending a retry.
+  [
+    "ALTER TABLE deliveries ADD COLUMN order_key TEXT",
+    "ALTER TABLE deliveries ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE deliveries ADD COLUMN throttles INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX deliveries_by_chain ON deliveries (route, order_key, blocked, id)",
+  ],
 ];

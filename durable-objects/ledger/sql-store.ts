@@ -8,7 +8,7 @@ function buffer(u8: Uint8Array): ArrayBuffer {
     : (u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer);
 }
 
-const COLUMNS = new Set(["hop", "attempt", "due_at", "lease_until", "gen", "error", "local"]);
+const COLUMNS = new Set(["hop", "attempt", "due_at", "lease_until", "gen", "error", "local", "blocked", "throttles"]);
 
 /** The ledger's storage in a Durable Object's SQLite (tables in ./schema.ts). */
 export class SqlLedgerStore implements LedgerStore {
@@ -34,8 +34,9 @@ export class SqlLedgerStore implements LedgerStore {
 
   insertDelivery(d: NewDelivery): number {
     return this.db.one<{ id: number }>(
-      "INSERT INTO deliveries (event_seq, route, hop, reply_seq, due_at, gen, lease_until, local) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      d.event_seq, d.route, d.hop, d.reply_seq, d.due_at, d.gen ?? 0, d.lease_until ?? null, d.local ?? 0,
+      `INSERT INTO deliveries (event_seq, route, hop, reply_seq, due_at, gen, lease_until, local, order_key, blocked)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      d.event_seq, d.route, d.hop, d.reply_seq, d.due_at, d.gen ?? 0, d.lease_until ?? null, d.local ?? 0, d.order_key ?? null, d.blocked ?? 0,
     )!.id;
   }
 
@@ -63,8 +64,24 @@ export class SqlLedgerStore implements LedgerStore {
     return this.db.all<DeliveryRow>("SELECT * FROM deliveries WHERE lease_until <= ? LIMIT ?", now, limit);
   }
 
-  due(now: number, limit: number): DeliveryRow[] {
-    return this.db.all<DeliveryRow>("SELECT * FROM deliveries WHERE lease_until IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?", now, limit);
+  due(now: number, limit: number, holdRoutes: string[] = []): DeliveryRow[] {
+    const hold = holdRoutes.length ? `AND NOT (hop = 'subscriber' AND route IN (${holdRoutes.map(() => "?").join(", ")}))` : "";
+    return this.db.all<DeliveryRow>(
+      `SELECT * FROM deliveries WHERE lease_until IS NULL AND due_at <= ? AND blocked = 0 ${hold} ORDER BY due_at LIMIT ?`,
+      now, ...holdRoutes, limit,
+    );
+  }
+
+  nextBlocked(route: string, key: string): DeliveryRow | undefined {
+    return this.db.one<DeliveryRow>("SELECT * FROM deliveries WHERE route = ? AND order_key = ? AND blocked = 1 ORDER BY id LIMIT 1", route, key);
+  }
+
+  chainCounts(): { route: string; order_key: string; n: number }[] {
+    return this.db.all("SELECT route, order_key, COUNT(*) AS n FROM deliveries WHERE order_key IS NOT NULL AND blocked = 0 AND hop != 'dls' GROUP BY route, order_key");
+  }
+
+  leasedByRoute(): { route: string; n: number }[] {
+    return this.db.all("SELECT route, COUNT(*) AS n FROM deliveries WHERE lease_until IS NOT NULL AND hop = 'subscriber' GROUP BY route");
   }
 
   all(): DeliveryRow[] {

@@ -15,6 +15,12 @@ export interface DeliveryRow {
   error: string | null;
   /** 1 while the leased attempt is made by the owning object itself. */
   local: number;
+  /** For ordered routes: the key whose deliveries go one at a time ("" for events without a partitionkey). */
+  order_key: string | null;
+  /** 1 while an earlier delivery of the same ordered chain is unsettled. */
+  blocked: number;
+  /** 429s this delivery waited out without spending a retry. */
+  throttles: number;
 }
 
 export interface StoredEvent {
@@ -24,8 +30,8 @@ export interface StoredEvent {
 }
 
 export type NewDelivery = Pick<DeliveryRow, "event_seq" | "route" | "hop" | "reply_seq" | "due_at"> &
-  Partial<Pick<DeliveryRow, "gen" | "lease_until" | "local">>;
-export type DeliveryPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_at" | "lease_until" | "gen" | "error" | "local">>;
+  Partial<Pick<DeliveryRow, "gen" | "lease_until" | "local" | "order_key" | "blocked">>;
+export type DeliveryPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_at" | "lease_until" | "gen" | "error" | "local" | "blocked" | "throttles">>;
 
 /**
  * What the ledger's state machine needs from storage. The Durable Object's SQLite implements it
@@ -42,8 +48,14 @@ export interface LedgerStore {
   remove(row: DeliveryRow): void;
   /** Rows whose lease ran out by `now`, at most `limit`. */
   lapsed(now: number, limit: number): DeliveryRow[];
-  /** Unleased rows due by `now`, oldest first, at most `limit`. */
-  due(now: number, limit: number): DeliveryRow[];
+  /** Unleased, unblocked rows due by `now`, oldest first, at most `limit`, leaving out subscriber hops of `holdRoutes`. */
+  due(now: number, limit: number, holdRoutes?: string[]): DeliveryRow[];
+  /** The oldest blocked row of an ordered chain. */
+  nextBlocked(route: string, key: string): DeliveryRow | undefined;
+  /** Unsettled, unblocked rows of each ordered chain (after a restart). */
+  chainCounts(): { route: string; order_key: string; n: number }[];
+  /** Leased subscriber requests per route (after a restart). */
+  leasedByRoute(): { route: string; n: number }[];
   /** Every row (for dropping all of them). */
   all(): DeliveryRow[];
   count(): number;

@@ -2,7 +2,8 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { ApiError } from "../../core/errors.js";
 import type { PlanBinding } from "../../core/resources/plan.js";
-import { dispatcherNamespace, type Env } from "../env.js";
+import type { Env } from "../env.js";
+import { publishTo } from "../../durable-objects/objects.js";
 import { sink } from "./sink.js";
 
 type C = Context<{ Bindings: Env }>;
@@ -10,8 +11,7 @@ type C = Context<{ Bindings: Env }>;
 /** Hands events to the data-plane object `name`; 404 with `what` when it does not exist. */
 export function sinkTo(c: C, binding: PlanBinding, name: string, what: string): Promise<Response> {
   return sink(c, async (events) => {
-    const ns = dispatcherNamespace(c.env, binding);
-    const res = await ns.get(ns.idFromName(name)).publish(events);
+    const res = await publishTo(c.env, { binding, name }, events);
     if (!res.ok) throw new ApiError(404, `${what} does not exist; create it through the API first`);
   });
 }

@@ -2,7 +2,7 @@
 // object has first attempts out to the subscriber, queue messages pending, and publishes waiting
 // in an open group commit — restart it on the same persisted state, and find every event that was
 // answered 202 at the sink.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { binaryHeaders } from "../support/emit.js";
 import { startPlatform, type Platform } from "../support/platform.js";
@@ -10,13 +10,16 @@ import { startSink, type Sink } from "../support/sink.js";
 
 let platform: Platform | undefined;
 let sink: Sink | undefined;
-afterAll(async () => {
+afterEach(async () => {
   await platform?.stop();
   await sink?.close();
+  platform = undefined;
+  sink = undefined;
 });
 
 describe("durability", () => {
-  it("delivers every accepted event after kill -9 and a restart on the same state", { timeout: 240_000 }, async () => {
+  // Partitioned too: every partition is an object of its own, with its own ledger and alarm.
+  it.each([1, 4])("delivers every accepted event after kill -9 and a restart on the same state (%i partition(s))", { timeout: 240_000 }, async (partitions) => {
     // Short leases so deliveries lost with the runtime are sent again within seconds of the restart.
     const args = ["--var", "LEASE_SLACK_SECONDS:2"];
     platform = await startPlatform({ extraArgs: args });
@@ -25,13 +28,13 @@ describe("durability", () => {
     let open = 0;
     sink = await startSink(async () => {
       open++;
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, 150 * partitions));
       open--;
       return { status: 202 };
     });
     const ns = uniqueNs("kill");
     let api = new Api(platform);
-    const url = (await api.apply(broker(ns, "default"))).status.address.url.replace(/:\d+\//, `:${platform.port}/`);
+    const url = (await api.apply(broker(ns, "default", {}, { "eddy.dev/partitions": String(partitions) }))).status.address.url.replace(/:\d+\//, `:${platform.port}/`);
     await api.apply(trigger(ns, "t", "default", sink.url, { delivery: { retry: 20, backoffPolicy: "linear", backoffDelay: "PT0.5S", timeout: "PT2S" } }));
     await api.waitReady("eventing.knative.dev/v1", "Trigger", ns, "t");
 
@@ -41,7 +44,8 @@ describe("durability", () => {
     const sendOne = async (id: string) => {
       publishing++;
       try {
-        const r = await fetch(url, { method: "POST", headers: binaryHeaders({ specversion: "1.0", id, source: "/kill", type: "com.example.kill" }), body: `{"id":"${id}"}` });
+        const headers = { ...binaryHeaders({ specversion: "1.0", id, source: "/kill", type: "com.example.kill", partitionkey: `k${Number(id.slice(2)) % 16}` }), Authorization: `Bearer ${platform!.token}` };
+        const r = await fetch(url, { method: "POST", headers, body: `{"id":"${id}"}` });
         if (r.status === 202) accepted.add(id);
       } catch {
         // the runtime is gone: this one was never accepted
@@ -50,11 +54,15 @@ describe("durability", () => {
       }
     };
     const producer = (async () => {
-      for (let i = 0; i < 400 && !killed; i += 8) {
+      for (let i = 0; i < 2000 && !killed; i += 8) {
         await Promise.all(Array.from({ length: 8 }, (_, j) => sendOne(`k-${i + j}`)));
       }
     })();
-    while (accepted.size < 150 || open === 0 || publishing === 0) await new Promise((r) => setTimeout(r, 2));
+    // Kill once there is a backlog (accepted, not yet at the sink), attempts out and publishes waiting.
+    const backlog = () => accepted.size - new Set(sink!.received.map((r) => r.headers["ce-id"])).size;
+    let produced = false;
+    void producer.then(() => (produced = true));
+    while (!produced && (accepted.size < 150 || open === 0 || publishing === 0 || backlog() < 10)) await new Promise((r) => setTimeout(r, 2));
     const atKill = { deliveriesOpen: open, publishesOpen: publishing };
     await platform.kill9();
     killed = true;

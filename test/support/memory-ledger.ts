@@ -24,7 +24,10 @@ export class MemoryStore implements LedgerStore {
   insertDelivery(d: NewDelivery): number {
     const id = this.nextId++;
     const { event_seq, route, hop, reply_seq, due_at } = d;
-    this.rows.set(id, { id, event_seq, route, hop, reply_seq, due_at, attempt: 0, lease_until: d.lease_until ?? null, gen: d.gen ?? 0, error: null, local: d.local ?? 0 });
+    this.rows.set(id, {
+      id, event_seq, route, hop, reply_seq, due_at, attempt: 0, lease_until: d.lease_until ?? null, gen: d.gen ?? 0, error: null,
+      local: d.local ?? 0, order_key: d.order_key ?? null, blocked: d.blocked ?? 0, throttles: 0,
+    });
     return id;
   }
   delivery(id: number): DeliveryRow | undefined {
@@ -44,8 +47,29 @@ export class MemoryStore implements LedgerStore {
   lapsed(now: number, limit: number): DeliveryRow[] {
     return [...this.rows.values()].filter((r) => r.lease_until !== null && r.lease_until <= now).slice(0, limit).map((r) => ({ ...r }));
   }
-  due(now: number, limit: number): DeliveryRow[] {
-    return [...this.rows.values()].filter((r) => r.lease_until === null && r.due_at <= now).sort((a, b) => a.due_at - b.due_at).slice(0, limit).map((r) => ({ ...r }));
+  due(now: number, limit: number, hold: string[] = []): DeliveryRow[] {
+    return [...this.rows.values()]
+      .filter((r) => r.lease_until === null && r.due_at <= now && r.blocked === 0 && !(r.hop === "subscriber" && hold.includes(r.route)))
+      .sort((a, b) => a.due_at - b.due_at).slice(0, limit).map((r) => ({ ...r }));
+  }
+  nextBlocked(route: string, key: string): DeliveryRow | undefined {
+    const r = [...this.rows.values()].filter((x) => x.route === route && x.order_key === key && x.blocked === 1).sort((a, b) => a.id - b.id)[0];
+    return r ? { ...r } : undefined;
+  }
+  chainCounts(): { route: string; order_key: string; n: number }[] {
+    const m = new Map<string, { route: string; order_key: string; n: number }>();
+    for (const r of this.rows.values()) {
+      if (r.order_key === null || r.blocked === 1 || r.hop === "dls") continue;
+      const k = `${r.route}\n${r.order_key}`;
+      const e = m.get(k) ?? m.set(k, { route: r.route, order_key: r.order_key, n: 0 }).get(k)!;
+      e.n++;
+    }
+    return [...m.values()];
+  }
+  leasedByRoute(): { route: string; n: number }[] {
+    const m = new Map<string, number>();
+    for (const r of this.rows.values()) if (r.lease_until !== null && r.hop === "subscriber") m.set(r.route, (m.get(r.route) ?? 0) + 1);
+    return [...m].map(([route, n]) => ({ route, n }));
   }
   all(): DeliveryRow[] {
     return [...this.rows.values()].map((r) => ({ ...r }));
@@ -134,11 +158,17 @@ export function ledgerFixture(routes: RoutePlan[], opts: { maxInFlight?: number 
     owner: { binding: "BROKER", name: "ns/b" },
     namespace: "ns",
     route: (uid) => byUid.get(uid),
-    onReply: (row, _orig, reply) => void replies.push({ row, reply }),
+    allRoutes: () => byUid.values(),
+    // As a Channel does: a Subscription with a reply destination forwards the reply as a second hop.
+    onReply: (row, orig, reply, now) => {
+      replies.push({ row, reply });
+      if (byUid.get(row.route)?.reply) ledger.recordReply(row, reply, orig.ttl, now);
+    },
   };
-  const timer = { wakeAt: (at: number) => void wakes.push(at) };
+  const soons: number[] = [];
+  const timer = { wakeAt: (at: number) => void wakes.push(at), soon: (at: number) => void soons.push(at) };
   const ledger = new Ledger(store, transport, timer, host, counters, { leaseSlackMs: 1000, maxInFlight: opts.maxInFlight ?? 100 });
-  return { ledger, store, transport, wakes, counters, replies, routes: byUid };
+  return { ledger, store, transport, wakes, soons, counters, replies, routes: byUid };
 }
 
 export function ev(id: string): CloudEvent {

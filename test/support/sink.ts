@@ -7,6 +7,8 @@ export interface Received {
   headers: Record<string, string>;
   body: Buffer;
   at: number;
+  /** The status the sink answered with (set once decided). */
+  status?: number;
 }
 
 export interface Reply {
@@ -57,6 +59,7 @@ export async function startSink(respond: Responder = accept): Promise<Sink> {
     received.push(r);
     for (const w of waiters) w();
     const reply = await respond(r, received.length);
+    r.status = reply.status;
     if (reply.delayMs) await new Promise((ok) => setTimeout(ok, reply.delayMs));
     res.writeHead(reply.status, reply.headers ?? {});
     res.end(reply.body ?? "");
