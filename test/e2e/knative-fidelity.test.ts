@@ -122,3 +122,18 @@ describe("EventType auto-creation (Knative's experimental eventtype_autocreate)"
     }))).toEqual([{ reference: { apiVersion: M, kind: "InMemoryChannel", name: "channel", namespace: ns }, type: "test.imc.custom.event.type", ready: "True" }]);
   });
 });
+
+describe("rekt BrokerDeadLetterSinkExtensions", () => {
+  it("a 422 without a body dead-letters with knativeerrordest and knativeerrorcode and no knativeerrordata", async () => {
+    const ns = uniqueNs("dlsx");
+    const url = (await api.apply(broker(ns, "default"))).status.address.url;
+    const failer = await sink(() => ({ status: 422 }));
+    const dls = await sink();
+    await api.apply(trigger(ns, "t", "default", failer.url, { delivery: { deadLetterSink: { uri: dls.url } } }));
+    await api.waitReady(V1, "Trigger", ns, "t");
+    expect((await post(url, binaryHeaders({ specversion: "1.0", id: "nodata", source: "/rekt", type: "com.example.fail" }), "{}")).status).toBe(202);
+    const [dead] = await dls.waitFor(1);
+    expect(dead!.headers).toMatchObject({ "ce-id": "nodata", "ce-knativeerrordest": failer.url, "ce-knativeerrorcode": "422" });
+    expect(dead!.headers).not.toHaveProperty("ce-knativeerrordata");
+  });
+});
