@@ -25,7 +25,8 @@ describe("rekt TriggerDependencyAnnotation", () => {
     await api.waitReady(V1, "Broker", ns, "brk");
     const sub = await sink();
     const t = trigger(ns, "trigger-name", "brk", sub.url);
-    await api.apply({ ...t, metadata: { ...t.metadata, annotations: { "knative.dev/dependency": dependency } } });
+    const annotated = { ...t, metadata: { ...t.metadata, annotations: { "knative.dev/dependency": dependency } } };
+    await api.apply(annotated);
     const waiting = (await api.get(V1, "Trigger", ns, "trigger-name")).body;
     expect(cond(waiting, "Ready").status).not.toBe("True");
     expect(cond(waiting, "DependencyReady")).toMatchObject({ status: "False", reason: "DependencyDoesNotExist" });
