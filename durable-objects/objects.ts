@@ -38,6 +38,13 @@ async function partitionsOf(env: object, ref: OwnerRef): Promise<number | null> 
   return n;
 }
 
+/** The objects behind an addressable: one per partition; null when it does not exist. */
+export async function partitionRefs(env: object, ref: OwnerRef): Promise<OwnerRef[] | null> {
+  const n = await partitionsOf(env, ref);
+  if (n === null) return null;
+  return Array.from({ length: n }, (_, i) => ({ binding: ref.binding, name: partitionKey(ref.name, i) }));
+}
+
 /**
  * Publishes events to an addressable, whatever number of partitions stands behind it: each event
  * goes to the partition of its `partitionkey` (events without one are spread evenly), one RPC per

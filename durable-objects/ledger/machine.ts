@@ -15,6 +15,16 @@ export interface LedgerHost {
   readonly namespace: string;
   route(uid: string): RoutePlan | undefined;
   allRoutes(): Iterable<RoutePlan>;
+  /**
+   * Keeps an event that could not be delivered (retries ran out with no dead-letter sink, or the
+   * dead-letter sink refused it) instead of dropping it; false when it cannot be kept.
+   */
+  keepDeadLetter?(row: DeliveryRow, event: CloudEvent, failure: DeadLetterFailure, now: number): boolean;
+  /** A redriven dead letter was delivered (or dead-lettered to a sink): its entry goes. */
+  redriveDone?(entryId: string): void;
+  /** Whether anyone watches outcomes live; the outcome hook is only called then. */
+  readonly watching?: boolean;
+  onOutcome?(row: DeliveryRow, eventId: string, outcome: TailOutcome, status: number | undefined): void;
   /** A subscriber answered with an event; runs inside the same storage turn as the success. */
   onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void;
 }
@@ -23,6 +33,15 @@ export interface LedgerCounters {
   add(name: string, n?: number): void;
   drop(reason: string, ev: { id: string; source: string; type: string; route: string; detail: string; traceId?: string }, now: number): void;
 }
+
+export interface DeadLetterFailure {
+  status?: number;
+  reason: string;
+  detail: string;
+  attempts: number;
+}
+
+export type TailOutcome = "delivered" | "retrying" | "dead-lettered" | "kept" | "dropped";
 
 /** One attempt handed to the transport: made by the object itself (`local`) or sent through a queue. */
 export interface Dispatch {
@@ -162,6 +181,16 @@ export class Ledger {
     // The reply hop continues its chain: the next event of the key waits for it too.
     if (next.order_key !== null) this.chains.enter(next.route, next.order_key);
     this.trySend(next, reply, now);
+  }
+
+  /** Delivers a kept dead letter again to its route as it is now; success removes the entry. */
+  redrive(event: CloudEvent, ttl: number, route: string, entryId: string, now: number): void {
+    const seq = this.store.insertEvent(event, ttl, now);
+    const row: DeliveryRow = {
+      id: 0, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null,
+      local: 0, order_key: null, blocked: 0, throttles: 0, redrive_of: entryId,
+    };
+    this.trySend(row, event, now);
   }
 
   /** Applies the outcomes of delivery attempts, the object's own or reported by queue consumers. */
@@ -305,9 +334,18 @@ export class Ledger {
       // A reply with no trace of its own continues the trace of the event it answers.
       if (original) this.host.onReply(row, original, inheritTrace(original.event, o.reply), now);
     }
+    this.observe(row, row.hop === "dls" ? "dead-lettered" : "delivered", o.status);
     this.remove(row);
     this.counters.add(row.hop === "dls" ? "deadLettered" : "delivered");
+    if (row.redrive_of && row.hop !== "reply") this.host.redriveDone?.(row.redrive_of);
     this.leaveChain(row, now);
+  }
+
+  /** Tells live watchers what became of a delivery (only when someone watches). */
+  private observe(row: DeliveryRow, outcome: TailOutcome, status: number | undefined): void {
+    if (!this.host.watching || !this.host.onOutcome) return;
+    const id = String(this.store.loadEvent(row.hop === "reply" ? row.reply_seq! : row.event_seq)?.event.attrs.id ?? "");
+    this.host.onOutcome(row, id, outcome, status);
   }
 
   private fail(row: DeliveryRow, o: DeliveryOutcome, now: number): void {
@@ -327,12 +365,12 @@ export class Ledger {
       this.store.update(row.id, { attempt: attempts, due_at: dueAt, lease_until: null, local: 0 });
       this.release(row);
       this.counters.add("retried");
+      this.observe(row, "retrying", o.status);
       this.schedule({ ...row, attempt: attempts, due_at: dueAt, lease_until: null, local: 0 }, now);
       return;
     }
     if (row.hop !== "dls" && route.deadLetter) {
-      const data = o.errorData && o.errorData.length ? toBase64(o.errorData.subarray(0, ERROR_DATA_BYTES)) : undefined;
-      const error = JSON.stringify({ dest, code: o.status ?? 500, ...(data ? { data } : {}) });
+      const error = errorJson(dest, o);
       this.store.update(row.id, { hop: "dls", attempt: 0, due_at: now, lease_until: null, error, local: 0 });
       this.release(row);
       this.trySend({ ...row, hop: "dls", attempt: 0, due_at: now, lease_until: null, error, local: 0 }, undefined, now);
@@ -341,7 +379,18 @@ export class Ledger {
       return;
     }
     const reason = row.hop === "dls" ? "dead-letter-failed" : "retries-exhausted";
-    this.drop(row, reason, `${attempts} attempt(s) to ${dest} failed; last: ${o.error ?? `HTTP ${o.status}`}`, now);
+    const detail = `${attempts} attempt(s) to ${dest} failed; last: ${o.error ?? `HTTP ${o.status}`}`;
+    // Kept rather than dropped: with Knative's error extensions, as a dead-letter sink would get it.
+    const kept = row.hop === "dls" ? this.payload(row) : this.payload({ ...row, hop: "dls", error: errorJson(dest, o) });
+    if (kept && this.host.keepDeadLetter?.(row, kept, { ...(o.status !== undefined ? { status: o.status } : {}), reason, detail, attempts }, now)) {
+      this.observe(row, "kept", o.status);
+      this.remove(row);
+      this.counters.add(`kept.${reason}`);
+      log.warn("event kept as a dead letter", { owner: this.host.owner.name, route: route.name, reason, detail, id: String(kept.attrs.id ?? ""), ...traceFields(kept) });
+      this.leaveChain(row, now);
+      return;
+    }
+    this.drop(row, reason, detail, now);
   }
 
   /** Dispatches now, via the queue's delay from one second up, or via the alarm below that. */
@@ -425,6 +474,7 @@ export class Ledger {
   }
 
   private drop(row: DeliveryRow, reason: string, detail: string, now: number): void {
+    this.observe(row, "dropped", undefined);
     const ev = this.store.loadEvent(row.hop === "reply" ? row.reply_seq! : row.event_seq)?.event;
     this.counters.drop(reason, {
       id: String(ev?.attrs.id ?? ""), source: String(ev?.attrs.source ?? ""), type: String(ev?.attrs.type ?? ""),
@@ -449,4 +499,10 @@ export class Ledger {
     const next = [lease, due].filter((x): x is number => typeof x === "number");
     if (next.length) this.timer.wakeAt(Math.min(...next));
   }
+}
+
+/** Knative's error extensions of a failed delivery, as the row keeps them for its dead-letter hop. */
+function errorJson(dest: string, o: DeliveryOutcome): string {
+  const data = o.errorData && o.errorData.length ? toBase64(o.errorData.subarray(0, ERROR_DATA_BYTES)) : undefined;
+  return JSON.stringify({ dest, code: o.status ?? 500, ...(data ? { data } : {}) });
 }

@@ -41,4 +41,6 @@ export const LEDGER_MIGRATIONS: string[][] = [
     "ALTER TABLE deliveries ADD COLUMN throttles INTEGER NOT NULL DEFAULT 0",
     "CREATE INDEX deliveries_by_chain ON deliveries (route, order_key, blocked, id)",
   ],
+  // A redrive of a kept dead letter names its entry, removed once the delivery succeeds.
+  ["ALTER TABLE deliveries ADD COLUMN redrive_of TEXT"],
 ];

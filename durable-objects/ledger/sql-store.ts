@@ -34,9 +34,10 @@ export class SqlLedgerStore implements LedgerStore {
 
   insertDelivery(d: NewDelivery): number {
     return this.db.one<{ id: number }>(
-      `INSERT INTO deliveries (event_seq, route, hop, reply_seq, due_at, gen, lease_until, local, order_key, blocked)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO deliveries (event_seq, route, hop, reply_seq, due_at, gen, lease_until, local, order_key, blocked, redrive_of)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       d.event_seq, d.route, d.hop, d.reply_seq, d.due_at, d.gen ?? 0, d.lease_until ?? null, d.local ?? 0, d.order_key ?? null, d.blocked ?? 0,
+      d.redrive_of ?? null,
     )!.id;
   }
 

@@ -21,6 +21,8 @@ export interface DeliveryRow {
   blocked: number;
   /** 429s this delivery waited out without spending a retry. */
   throttles: number;
+  /** The kept dead letter this delivery redrives (its entry goes once delivered). */
+  redrive_of?: string | null;
 }
 
 export interface StoredEvent {
@@ -30,7 +32,7 @@ export interface StoredEvent {
 }
 
 export type NewDelivery = Pick<DeliveryRow, "event_seq" | "route" | "hop" | "reply_seq" | "due_at"> &
-  Partial<Pick<DeliveryRow, "gen" | "lease_until" | "local" | "order_key" | "blocked">>;
+  Partial<Pick<DeliveryRow, "gen" | "lease_until" | "local" | "order_key" | "blocked" | "redrive_of">>;
 export type DeliveryPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_at" | "lease_until" | "gen" | "error" | "local" | "blocked" | "throttles">>;
 
 /**

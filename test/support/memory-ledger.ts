@@ -26,7 +26,7 @@ export class MemoryStore implements LedgerStore {
     const { event_seq, route, hop, reply_seq, due_at } = d;
     this.rows.set(id, {
       id, event_seq, route, hop, reply_seq, due_at, attempt: 0, lease_until: d.lease_until ?? null, gen: d.gen ?? 0, error: null,
-      local: d.local ?? 0, order_key: d.order_key ?? null, blocked: d.blocked ?? 0, throttles: 0,
+      local: d.local ?? 0, order_key: d.order_key ?? null, blocked: d.blocked ?? 0, throttles: 0, redrive_of: d.redrive_of ?? null,
     });
     return id;
   }

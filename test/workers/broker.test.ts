@@ -88,23 +88,28 @@ describe("Broker Durable Object", () => {
     expect(decode(dead!.headers["ce-knativeerrordata"]!)).toContain("not a CloudEvent");
   });
 
-  it("counts and lists events no Trigger matches, and events dropped after retries", async () => {
+  it("counts and lists events no Trigger matches, and keeps events whose retries ran out", async () => {
     const ns = await setup();
     const k = uid();
     await apply(triggerObj(ns, "t", "default", `${SINK}/status/500/${k}`, { filter: { attributes: { type: "wanted" } }, delivery: { retry: 1 } }), "triggers");
     await send(ns, "default", { specversion: "1.0", id: "u1", source: "/s", type: "unwanted" });
     await send(ns, "default", { specversion: "1.0", id: "w1", source: "/s", type: "wanted" });
     await waitLog(k, 2);
-    let s = await stats(ns, "default");
-    for (let i = 0; i < 50 && !s.counters["dropped.retries-exhausted"]; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await stats(ns, "default");
-    }
-    expect(s.counters).toMatchObject({ "dropped.no-matching-trigger": 1, "dropped.retries-exhausted": 1 });
-    expect(s.recentDrops.map((d: { id: string; reason: string }) => [d.id, d.reason]).sort()).toEqual([
-      ["u1", "no-matching-trigger"], ["w1", "retries-exhausted"],
-    ]);
+    await expect.poll(async () => (await stats(ns, "default")).counters["kept.retries-exhausted"]).toBe(1);
+    const s = await stats(ns, "default");
+    expect(s.counters).toMatchObject({ "dropped.no-matching-trigger": 1 });
+    expect(s.recentDrops.map((d: { id: string; reason: string }) => [d.id, d.reason])).toEqual([["u1", "no-matching-trigger"]]);
     expect(s.pending).toBe(0);
+  });
+
+  it("drops events whose retries ran out when the Broker keeps no dead letters (PT0S)", async () => {
+    const ns = uid("ns");
+    await apply({ ...brokerObj(ns, "default"), metadata: { name: "default", namespace: ns, annotations: { "eddy.dev/deadletter-retention": "PT0S" } } }, "brokers");
+    const k = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/status/500/${k}`, { delivery: { retry: 0 } }), "triggers");
+    await send(ns, "default", { specversion: "1.0", id: "w2", source: "/s", type: "t" });
+    await expect.poll(async () => (await stats(ns, "default")).counters["dropped.retries-exhausted"]).toBe(1);
+    expect((await stats(ns, "default")).recentDrops.map((d: { id: string }) => d.id)).toEqual(["w2"]);
   });
 
   it("sends a delivery again from the alarm when its queue message was lost", async () => {

@@ -1,0 +1,87 @@
+import type { CloudEvent } from "../core/cloudevents/event.js";
+
+/** The subprotocol a tail client asks for; the server answers with it. */
+export const TAIL_PROTOCOL = "eddy.tail.v1";
+const PREVIEW_BYTES = 512;
+
+export interface TailEvent {
+  kind: "event";
+  at: string;
+  partition: number;
+  attrs: CloudEvent["attrs"];
+  size: number;
+  dataPreview?: string;
+}
+
+export interface TailDelivery {
+  kind: "delivery";
+  at: string;
+  eventId: string;
+  route: string;
+  hop: string;
+  outcome: "delivered" | "retrying" | "dead-lettered" | "kept" | "dropped";
+  status?: number;
+  attempt: number;
+}
+
+const dec = new TextDecoder();
+
+/**
+ * Live tail of one data-plane object over WebSockets, with the Durable Object hibernation API:
+ * the object accepts each socket with `ctx.acceptWebSocket`, so idle watchers cost nothing and the
+ * object may sleep between events. A socket tagged with a route (a Trigger's or Subscription's
+ * uid) gets only that route's deliveries. The publish path pays one boolean test when nobody
+ * watches.
+ *
+ * @example
+ * if (tail.watching) tail.event(ev, 0);
+ */
+export class Tail {
+  private watchers: number;
+
+  constructor(private readonly ctx: DurableObjectState) {
+    this.watchers = ctx.getWebSockets().length;
+  }
+
+  get watching(): boolean {
+    return this.watchers > 0;
+  }
+
+  /** Accepts a WebSocket upgrade; `route` limits the socket to one route's deliveries. */
+  accept(route: string | undefined): Response {
+    const pair = new WebSocketPair();
+    const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, route ? [`route:${route}`] : ["all"]);
+    this.watchers = this.ctx.getWebSockets().length;
+    return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": TAIL_PROTOCOL } });
+  }
+
+  /** A socket went away (from the object's webSocketClose / webSocketError). */
+  closed(): void {
+    // The closing socket is still listed while its close handler runs.
+    this.watchers = Math.max(0, this.ctx.getWebSockets().length - 1);
+  }
+
+  event(ev: CloudEvent, partition: number): void {
+    if (!this.watching) return;
+    const msg: TailEvent = { kind: "event", at: new Date().toISOString(), partition, attrs: ev.attrs, size: ev.data?.byteLength ?? 0 };
+    if (ev.data?.byteLength) msg.dataPreview = dec.decode(ev.data.subarray(0, PREVIEW_BYTES));
+    this.send(JSON.stringify(msg), this.ctx.getWebSockets("all"));
+  }
+
+  delivery(routeUid: string, d: Omit<TailDelivery, "kind" | "at">): void {
+    if (!this.watching) return;
+    const text = JSON.stringify({ kind: "delivery", at: new Date().toISOString(), ...d });
+    this.send(text, [...this.ctx.getWebSockets("all"), ...this.ctx.getWebSockets(`route:${routeUid}`)]);
+  }
+
+  private send(text: string, sockets: WebSocket[]): void {
+    for (const ws of sockets) {
+      try {
+        ws.send(text);
+      } catch {
+        // A socket closing under us; its close handler updates the count.
+      }
+    }
+  }
+}
