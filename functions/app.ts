@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { ApiError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { api } from "./api/routes.js";
+import { consoleRoutes } from "./console.js";
 import type { Env } from "./env.js";
 import { brokerIngress } from "./ingress/broker.js";
 import { channelIngress } from "./ingress/dispatch.js";
@@ -22,6 +23,8 @@ app.route("/inmemorychannels", channelIngress("InMemoryChannel", "inmemorychanne
 app.route("/sequences", channelIngress("Sequence", "sequence", { path: "steps", first: 0 }));
 app.route("/parallels", channelIngress("Parallel", "parallel", { path: "branches" }));
 app.route("/webhooks", webhookIngress);
+// The web console: static files only, no part of any ingress or delivery path.
+app.route("/console", consoleRoutes);
 
 app.notFound((c) => {
   const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural}, addressables under /brokers, /channels, /inmemorychannels, /sequences, /parallels and /webhooks`;
