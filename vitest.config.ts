@@ -18,7 +18,7 @@ export default defineConfig({
             main: "./functions/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
             // A tiny in-flight window so every test here also exercises the ledger's backpressure.
-            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", SINK_URL: inject("sinkUrl") } },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", WATCH_HISTORY: "40", SINK_URL: inject("sinkUrl") } },
           })),
         ],
         test: {

@@ -10,6 +10,7 @@ import { autoEventType, type ObservedType } from "../core/resources/eventtypes.j
 import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
 import { log } from "../core/log.js";
 import { dispatcherNamespace, type Env } from "../functions/env.js";
+import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
 
 /** Identifies a kind in the URL space: `/apis/{group}/{version}/namespaces/{ns}/{plural}`. */
@@ -52,18 +53,23 @@ export class Namespace extends DurableObject<Env> {
   private readonly objects = new Map<string, Resource>();
   private rv: number;
   private sync: Promise<void> = Promise.resolve();
+  private readonly history: ChangeLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Sql(ctx.storage.sql);
-    this.db.migrate([SCHEMA]);
+    this.db.migrate([SCHEMA, CHANGES_SCHEMA]);
     for (const r of this.db.all<{ key: string; body: string }>("SELECT key, body FROM resources")) {
       this.objects.set(r.key, JSON.parse(r.body) as Resource);
     }
     this.rv = Number(this.meta("resourceVersion") ?? "0");
+    // A namespace older than its change log can be watched only from now on.
+    if (this.meta("changeFloor") === undefined) this.setMeta("changeFloor", String(this.rv));
+    this.history = new ChangeLog(this.db, () => Number(this.meta("changeFloor")), (rv) => this.setMeta("changeFloor", String(rv)), Number(env.WATCH_HISTORY) || undefined);
   }
 
-  async create(ns: string, path: KindPath, body: unknown, baseUrl: string): Promise<ApiResult<Resource>> {
+  /** `?dryRun=All` on a write: admission and status as the write would give them, nothing stored. */
+  async create(ns: string, path: KindPath, body: unknown, baseUrl: string, dryRun = false): Promise<ApiResult<Resource>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const name = (body as { metadata?: { name?: unknown } })?.metadata?.name;
@@ -74,11 +80,12 @@ export class Namespace extends DurableObject<Env> {
       if (this.objects.has(keyOf(obj.apiVersion, obj.kind, obj.metadata.name))) {
         throw new ApiError(409, `${kind.plural} "${obj.metadata.name}" already exists in namespace "${ns}"`, [], { name: obj.metadata.name, kind: kind.plural, group: kind.group });
       }
+      if (dryRun) return this.preview(ns, obj, baseUrl);
       return this.store(ns, obj, baseUrl);
     });
   }
 
-  async replace(ns: string, path: KindPath, name: string, body: unknown, baseUrl: string): Promise<ApiResult<{ object: Resource; created: boolean }>> {
+  async replace(ns: string, path: KindPath, name: string, body: unknown, baseUrl: string, dryRun = false): Promise<ApiResult<{ object: Resource; created: boolean }>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const old = this.objects.get(keyOf(apiVersionOf(kind), kind.kind, name));
@@ -87,6 +94,7 @@ export class Namespace extends DurableObject<Env> {
         throw new ApiError(409, `${kind.plural} "${name}" was changed since resourceVersion ${String(wantRv)} (now ${old.metadata.resourceVersion}); read it again and retry`, [], { name, kind: kind.plural }, {}, "Conflict");
       }
       const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, name, ...(old ? { old } : {}), now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.nextRv(), suffix: randomSuffix() });
+      if (dryRun) return { object: this.preview(ns, obj, baseUrl), created: !old };
       return { object: await this.store(ns, obj, baseUrl), created: !old };
     });
   }
@@ -105,17 +113,37 @@ export class Namespace extends DurableObject<Env> {
     });
   }
 
-  async remove(ns: string, path: KindPath, name: string, baseUrl: string): Promise<ApiResult<Resource>> {
+  /** Deletes an object; DeleteOptions' preconditions (uid, resourceVersion) answer 409 when they fail. */
+  async remove(ns: string, path: KindPath, name: string, baseUrl: string, opts: { dryRun?: boolean; uid?: string; resourceVersion?: string } = {}): Promise<ApiResult<Resource>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const obj = this.find(ns, kind, name);
+      for (const f of ["uid", "resourceVersion"] as const) {
+        if (opts[f] !== undefined && opts[f] !== obj.metadata[f]) {
+          throw new ApiError(409, `the precondition on ${f} failed: ${kind.plural} "${name}" has ${f} ${obj.metadata[f]}, not ${opts[f]}; read it again before deleting`, [], { name, kind: kind.plural, group: kind.group }, {}, "Conflict");
+        }
+      }
+      if (opts.dryRun) return obj;
       const key = keyOf(obj.apiVersion, obj.kind, name);
       this.objects.delete(key);
       this.db.run("DELETE FROM resources WHERE key = ?", key);
       this.dropOwnedEventTypes(obj);
-      this.nextRv();
+      const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: this.nextRv() } };
+      this.history.record("DELETED", gone);
       await this.reconcile(ns, baseUrl);
-      return obj;
+      return gone;
+    });
+  }
+
+  /**
+   * The changes of one kind after `resourceVersion` (status changes included), waiting up to
+   * `waitMs` for one; the Worker turns them into a watch stream. 410 when the version is older than
+   * the change log keeps.
+   */
+  async changes(_ns: string, path: KindPath, resourceVersion: string, waitMs: number): Promise<ApiResult<Changes>> {
+    return this.guard(async () => {
+      const kind = this.kind(path);
+      return this.history.since(`${apiVersionOf(kind)}/${kind.kind}`, resourceVersion, Math.min(Math.max(waitMs, 0), 30_000), () => this.rv);
     });
   }
 
@@ -147,6 +175,7 @@ export class Namespace extends DurableObject<Env> {
       const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
       this.objects.set(key, obj);
       this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
+      this.history.record("ADDED", obj);
       created = true;
     }
     return created;
@@ -170,6 +199,7 @@ export class Namespace extends DurableObject<Env> {
       if (r.kind === "EventType" && r.metadata.labels?.[AUTO_CREATED_LABEL] === "true" && ref?.kind === owner.kind && ref.name === owner.metadata.name) {
         this.objects.delete(key);
         this.db.run("DELETE FROM resources WHERE key = ?", key);
+        this.history.record("DELETED", { ...r, metadata: { ...r.metadata, resourceVersion: this.nextRv() } });
       }
     }
   }
@@ -188,10 +218,26 @@ export class Namespace extends DurableObject<Env> {
 
   private async store(ns: string, obj: Resource, baseUrl: string): Promise<Resource> {
     const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
+    const type = this.objects.has(key) ? "MODIFIED" : "ADDED";
     this.objects.set(key, obj);
     this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
+    this.history.record(type, obj);
     await this.reconcile(ns, baseUrl);
     return this.objects.get(key)!;
+  }
+
+  /** The object a write would store, with the status reconciling would give it; nothing is kept. */
+  private preview(ns: string, obj: Resource, baseUrl: string): Resource {
+    const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
+    const world = [...this.objects].filter(([k]) => k !== key).map(([, r]) => structuredClone(r));
+    world.push(obj);
+    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name));
+    return obj;
+  }
+
+  private hasSecret(name: string): boolean {
+    const v = (this.env as unknown as Record<string, unknown>)[name];
+    return typeof v === "string" && v !== "";
   }
 
   /** Recomputes statuses, saves the changed ones, and sends changed plans; one at a time. */
@@ -199,10 +245,7 @@ export class Namespace extends DurableObject<Env> {
     const run = async () => {
       this.setMeta("namespace", ns);
       this.setMeta("baseUrl", baseUrl);
-      const hasSecret = (name: string) => {
-        const v = (this.env as unknown as Record<string, unknown>)[name];
-        return typeof v === "string" && v !== "";
-      };
+      const hasSecret = (name: string) => this.hasSecret(name);
       let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret);
       if (this.declaredEventTypes(ns)) {
         const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret);
@@ -210,7 +253,10 @@ export class Namespace extends DurableObject<Env> {
         plans = again.plans;
       }
       for (const r of changed) {
+        // A new status is a change clients can observe: it gets its own resourceVersion (issue 15).
+        r.metadata.resourceVersion = this.nextRv();
         this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", keyOf(r.apiVersion, r.kind, r.metadata.name), JSON.stringify(r));
+        this.history.record("MODIFIED", r);
       }
       await this.push(plans);
     };

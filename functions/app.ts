@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import { ApiError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { api } from "./api/routes.js";
+import { coreV1 } from "./api/core-v1.js";
+import { discovery } from "./api/discovery.js";
 import { consoleRoutes } from "./console.js";
 import type { Env } from "./env.js";
 import { brokerIngress } from "./ingress/broker.js";
@@ -17,6 +19,9 @@ export const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.text("ok"));
 app.route("/apis", api);
+// What kubectl reads first (discovery, OpenAPI, /version), and the core group's namespaces.
+app.route("/", discovery);
+app.route("/api/v1", coreV1);
 app.route("/brokers", brokerIngress);
 app.route("/channels", channelIngress("Channel", "channel"));
 app.route("/inmemorychannels", channelIngress("InMemoryChannel", "inmemorychannel"));
@@ -39,7 +44,7 @@ app.onError((err, c) => {
 
 function render(path: string, err: ApiError): Response {
   const headers = new Headers(err.headers);
-  if (path.startsWith("/apis")) {
+  if (path.startsWith("/api") || path.startsWith("/openapi") || path === "/version") {
     headers.set("Content-Type", "application/json");
     return new Response(JSON.stringify(err.toStatus()), { status: err.status, headers });
   }

@@ -4,6 +4,7 @@ import type { Dispatcher } from "../durable-objects/dispatcher.js";
 import type { Source } from "../durable-objects/source.js";
 import type { Scheduler } from "../durable-objects/scheduler.js";
 import type { Namespace } from "../durable-objects/namespace.js";
+import type { Directory } from "../durable-objects/directory.js";
 import type { DeliveryMessage } from "../core/delivery/messages.js";
 
 /**
@@ -12,6 +13,8 @@ import type { DeliveryMessage } from "../core/delivery/messages.js";
 export interface Env {
   /** Bearer token for the control-plane API. */
   ADMIN_TOKEN?: string;
+  /** Changes each namespace keeps so that watches can resume (default 1000); older versions answer 410. */
+  WATCH_HISTORY?: string;
   /** Base of every `status.address.url`; defaults to the origin the API was called on. */
   PUBLIC_URL?: string;
   /** Largest accepted ingress request, in bytes (default 262144). */
@@ -29,6 +32,8 @@ export interface Env {
   CHANNEL: DurableObjectNamespace<Channel>;
   SOURCE: DurableObjectNamespace<Source>;
   SCHEDULER: DurableObjectNamespace<Scheduler>;
+  /** The namespaces in use (one instance, "global"), for `kubectl get namespaces` and `-A`. */
+  DIRECTORY: DurableObjectNamespace<Directory>;
   DELIVERY_QUEUE: Queue<DeliveryMessage>;
   DEAD_LETTER_QUEUE: Queue<DeliveryMessage>;
 }

@@ -9,6 +9,7 @@ export { Broker } from "../durable-objects/broker.js";
 export { Channel } from "../durable-objects/channel.js";
 export { Source } from "../durable-objects/source.js";
 export { Scheduler } from "../durable-objects/scheduler.js";
+export { Directory } from "../durable-objects/directory.js";
 
 export default {
   fetch: app.fetch,

@@ -24,7 +24,9 @@ function ensureToken() {
   console.log(`[eddy] use it as: Authorization: Bearer ${token}`);
 }
 
-const args = process.argv.slice(2);
+// `--https`: the same port over TLS with wrangler's self-signed certificate (made locally, no
+// network needed), because kubectl (client-go) sends a bearer token only over https.
+const args = process.argv.slice(2).flatMap((a) => (a === "--https" ? ["--local-protocol", "https"] : [a]));
 const has = (flag) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
 const wranglerArgs = ["dev"];
 if (!has("--port")) wranglerArgs.push("--port", "8787");

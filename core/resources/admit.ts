@@ -86,6 +86,7 @@ export function admit(input: AdmitInput): Resource {
       creationTimestamp: old?.metadata.creationTimestamp ?? input.now,
       ...(meta.labels && Object.keys(meta.labels).length ? { labels: meta.labels as Record<string, string> } : {}),
       ...(meta.annotations && Object.keys(meta.annotations).length ? { annotations: meta.annotations as Record<string, string> } : {}),
+      ...managedFields(meta.managedFields, old),
     },
     spec: obj.spec ?? {},
   };
@@ -116,4 +117,10 @@ function keepServerOwned(kind: KindDef, obj: Manifest, old: Resource | undefined
     delete spec[f]; // then last, where reconcile writes it, so equal specs stay equal as JSON
     if (stored !== undefined) spec[f] = structuredClone(stored);
   }
+}
+
+/** Kept as the API computed them (core/kube/managed.ts); a write that sends none keeps the old ones. */
+function managedFields(sent: unknown, old: Resource | undefined): { managedFields?: unknown[] } {
+  if (Array.isArray(sent) && sent.length > 0 && sent.every(isObject)) return { managedFields: sent };
+  return old?.metadata.managedFields ? { managedFields: old.metadata.managedFields } : {};
 }

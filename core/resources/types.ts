@@ -8,6 +8,8 @@ export interface ObjectMeta {
   creationTimestamp: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Server-side apply's record of which manager set which fields (core/kube/managed.ts). */
+  managedFields?: unknown[];
 }
 
 /** A reference to another resource of this system (`ref` in a Destination). */

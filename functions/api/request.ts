@@ -1,0 +1,119 @@
+import type { Context } from "hono";
+import { ApiError } from "../../core/errors.js";
+import { crdOf, type CrdInfo } from "../../core/kube/crds.js";
+import { prune, unknownFields } from "../../core/kube/fields.js";
+import { isMap } from "../../core/kube/fieldset.js";
+import { managerOf } from "../../core/kube/managed.js";
+import { apiVersionOf, type KindDef } from "../../core/resources/kind.js";
+import { kindByPath } from "../../core/resources/registry.js";
+import type { Resource } from "../../core/resources/types.js";
+import type { ApiResult, KindPath, Namespace } from "../../durable-objects/namespace.js";
+import type { Env } from "../env.js";
+
+export type C = Context<{ Bindings: Env }>;
+
+/** Where an object request goes: its kind, namespace and the namespace's Durable Object. */
+export interface Target {
+  ns: string;
+  kind: KindDef;
+  crd: CrdInfo;
+  path: KindPath;
+  apiVersion: string;
+  stub: DurableObjectStub<Namespace>;
+}
+
+const NS_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function checkNamespace(ns: string): void {
+  if (!NS_RE.test(ns) || ns.length > 63) {
+    throw new ApiError(400, `"${ns}" is not a valid namespace name: use at most 63 lower-case letters, digits and '-'`);
+  }
+}
+
+/** The kind at `/apis/{group}/{version}/.../{plural}` or `/api/v1/.../{plural}` (core group). */
+export function kindAt(c: C): { kind: KindDef; path: KindPath } {
+  const { group = "", version = "", plural = "" } = c.req.param() as Record<string, string>;
+  const kind = kindByPath(group, version, plural);
+  if (!kind) {
+    throw new ApiError(404, `the server could not find the requested resource: Eddy does not serve ${plural} in ${group ? `${group}/` : ""}${version}; \`kubectl api-resources\` lists what it serves`);
+  }
+  return { kind, path: { group, version, plural } };
+}
+
+export function targetOf(c: C, ns = c.req.param("ns") ?? ""): Target {
+  const { kind, path } = kindAt(c);
+  checkNamespace(ns);
+  return { ns, kind, crd: crdOf(kind), path, apiVersion: apiVersionOf(kind), stub: c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns)) };
+}
+
+/** The base of `status.address.url`: PUBLIC_URL when set, else the origin this API was called on. */
+export function baseUrl(c: C): string {
+  const configured = c.env.PUBLIC_URL?.replace(/\/+$/, "");
+  return configured || new URL(c.req.url).origin;
+}
+
+/** RPC wraps return types in Rpc.Result; the Namespace methods return plain ApiResult data. */
+export function unwrap<T>(res: unknown): T {
+  const r = res as ApiResult<T>;
+  if (r.ok) return r.value;
+  const e = r.error;
+  throw new ApiError(e.status, e.message, e.causes, e.details, {}, e.reason);
+}
+
+export function notFound(t: Target, name: string): ApiError {
+  return new ApiError(404, `${t.kind.plural}.${t.kind.group || "core"} "${name}" not found in namespace "${t.ns}"`, [], { name, kind: t.kind.plural, group: t.kind.group }, {}, "NotFound");
+}
+
+/** The live object, or undefined when it does not exist. */
+export async function live(t: Target, name: string): Promise<Resource | undefined> {
+  const r = (await t.stub.get(t.ns, t.path, name)) as unknown as ApiResult<Resource>;
+  if (r.ok) return r.value;
+  if (r.error.status === 404) return undefined;
+  return unwrap(r);
+}
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldValidation: "Ignore" | "Warn" | "Strict";
+  manager: string;
+}
+
+/** `?dryRun=All`, `?fieldValidation=` and the field manager of a write. */
+export function writeOptions(c: C): WriteOptions {
+  const dry = c.req.queries("dryRun") ?? [];
+  for (const d of dry) if (d !== "All") throw new ApiError(400, `unsupported dryRun value "${d}": the only value is All (kubectl --dry-run=server)`, [], {}, {}, "BadRequest");
+  const fv = c.req.query("fieldValidation") ?? "Warn";
+  if (fv !== "Ignore" && fv !== "Warn" && fv !== "Strict") {
+    throw new ApiError(400, `fieldValidation "${fv}" is not one of Ignore, Warn or Strict`, [], {}, {}, "BadRequest");
+  }
+  return { dryRun: dry.length > 0, fieldValidation: fv, manager: managerOf(c.req.query("fieldManager"), c.req.header("user-agent")) };
+}
+
+/**
+ * Fields the kind's schema does not declare: 400 with fieldValidation=Strict (what kubectl sends),
+ * otherwise dropped from the manifest, as Kubernetes prunes them, with a Warning header each.
+ */
+export function checkFields(t: Target, body: unknown, mode: WriteOptions["fieldValidation"]): string[] {
+  if (!isMap(body)) return [];
+  const unknown = unknownFields(body, t.crd.schema);
+  if (unknown.length === 0) return [];
+  if (mode === "Strict") {
+    const list = unknown.map((f) => `unknown field "${f}"`).join(", ");
+    throw new ApiError(400, `${t.kind.kind} in version "${t.kind.version}" cannot be handled as a ${t.kind.kind}: strict decoding error: ${list}; \`kubectl explain ${t.kind.plural}\` shows the fields`,
+      unknown.map((f) => ({ field: f, message: "field not declared in schema" })), {}, {}, "BadRequest");
+  }
+  prune(body, unknown);
+  return mode === "Warn" ? unknown.map((f) => `unknown field "${f}"`) : [];
+}
+
+/** A JSON answer with Kubernetes-style `Warning` headers. */
+export function answer(body: unknown, status: number, warnings: string[] = [], contentType = "application/json"): Response {
+  const headers = new Headers({ "Content-Type": contentType });
+  for (const w of warnings) headers.append("Warning", `299 - ${JSON.stringify(w)}`);
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** Records a namespace in the directory once it holds an object (for `kubectl get namespaces`). */
+export async function listNamespace(c: C, ns: string): Promise<void> {
+  await c.env.DIRECTORY.get(c.env.DIRECTORY.idFromName("global")).add(ns);
+}
