@@ -1,8 +1,19 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { createRequire } from "node:module";
+import { newSigningKey } from "./scripts/signing-key.mjs";
 
 const require = createRequire(import.meta.url);
+
+/**
+ * Sender identity for the workers tests: a current signing key and a previous one (as after a
+ * rotation), and a Standard Webhooks secret for signed deliveries. Fresh each run.
+ */
+const IDENTITY = {
+  EDDY_SIGNING_KEY: JSON.stringify(newSigningKey("ES256")),
+  EDDY_SIGNING_KEY_PREVIOUS: JSON.stringify(newSigningKey("RS256")),
+  TEST_SIGNING_SECRET: "whsec_ZWRkeS13b3JrZXJzLXNpZ25pbmctc2VjcmV0LTAx",
+};
 
 export default defineConfig({
   test: {
@@ -18,7 +29,7 @@ export default defineConfig({
             main: "./functions/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
             // A tiny in-flight window so every test here also exercises the ledger's backpressure.
-            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", WATCH_HISTORY: "40", SINK_URL: inject("sinkUrl") } },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", WATCH_HISTORY: "40", SINK_URL: inject("sinkUrl"), ...IDENTITY } },
           })),
         ],
         test: {

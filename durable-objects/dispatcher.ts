@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { CloudEvent } from "../core/cloudevents/event.js";
 import { attempt } from "../core/delivery/attempt.js";
-import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
+import type { AttemptSpec, DeliveryMessage, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
 import { locate } from "../core/addressables.js";
 import { maxEventBytes } from "../core/limits.js";
 import type { DispatcherPlan, PlanBinding, RoutePlan, Target } from "../core/resources/plan.js";
@@ -19,9 +19,12 @@ import { LEDGER_MIGRATIONS, LEDGER_SCHEMA } from "./ledger/schema.js";
 import { SqlLedgerStore } from "./ledger/sql-store.js";
 import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
 import { deliverInternal } from "./objects.js";
+import { SenderGuard, stampingQueue, withDeliveryAuth } from "./sender.js";
+import type { Sender } from "../core/identity/policy.js";
+import { deliverySigner } from "../functions/identity.js";
 import { Sql } from "./sql.js";
 
-export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 };
+export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 } | { ok: false; status: 403; message: string };
 
 export interface DispatcherStats {
   counters: Record<string, number>;
@@ -58,6 +61,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   private reportingTypes = new Map<string, ObservedType>();
 
   protected abstract readonly binding: PlanBinding;
+  private readonly store: SqlLedgerStore;
+  private readonly senders: SenderGuard;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,14 +71,18 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.counters = new Counters(this.db, () => this.owner.name);
     this.clock = new AlarmClock(ctx.storage);
     this.commits = new GroupCommit(ctx.storage, () => this.counters.flush());
+    this.store = new SqlLedgerStore(this.db);
+    this.senders = new SenderGuard(env);
+    // Queue consumers have no plan: each message carries who sends it.
+    const stamp = (m: DeliveryMessage) => this.withAuth(m);
     this.outbox = new Outbox({
-      queues: { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE },
+      queues: { delivery: stampingQueue(env.DELIVERY_QUEUE, stamp), deadLetter: stampingQueue(env.DEAD_LETTER_QUEUE, stamp) },
       owner: () => this.owner.name,
       attempt: (spec, event) => this.attempt(spec, event),
       settle: (o) => void this.commits.run(() => this.ledger.settle([o], Date.now())).catch(() => {}),
       requeue: (items) => this.ledger.retrySoon(items, Date.now()),
     }, outboxOptions(env));
-    this.ledger = new Ledger(new SqlLedgerStore(this.db), this.outbox, this.clock, this, this.counters, ledgerOptions(env));
+    this.ledger = new Ledger(this.store, this.outbox, this.clock, this, this.counters, ledgerOptions(env));
     this.db.run("CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))");
     for (const r of this.db.all<{ type: string; source: string }>("SELECT type, source FROM event_types")) this.seenTypes.add(`${r.type}\n${r.source}`);
     const saved = this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'plan'");
@@ -109,9 +118,17 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     if (deleted) this.ledger.dropAll(`${(kind ?? "owner").toLowerCase()}-deleted`, Date.now());
   }
 
-  /** Stores the events with their deliveries; resolves once that is durable. */
-  async publish(events: CloudEvent[]): Promise<PublishResult> {
+  /**
+   * Stores the events with their deliveries; resolves once that is durable. `sender` (from the
+   * ingress or another object's delivery) is authorized first: refused means nothing is stored.
+   */
+  async publish(events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
     if (!this.plan) return { ok: false, status: 404 };
+    const refused = this.senders.refuse(events, sender);
+    if (refused) {
+      this.counters.add("rejected.403", events.length);
+      return { ok: false, status: 403, message: refused };
+    }
     return this.commits.run((): PublishResult => {
       if (!this.plan) return { ok: false, status: 404 }; // deleted while the call waited for the flush
       const now = Date.now();
@@ -150,9 +167,16 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   }
 
   /** One attempt made by this object: an RPC to an object of this system, or an HTTP request. */
-  private attempt(spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
+  private attempt(plain: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
+    const spec = this.withAuth(plain);
     if (spec.internal && spec.object) return deliverInternal(this.env, spec.object, spec, event);
-    return attempt(spec, event, { maxReplyBytes: maxEventBytes(this.env) });
+    return attempt(spec, event, { maxReplyBytes: maxEventBytes(this.env), sign: deliverySigner(this.env) });
+  }
+
+  /** The spec with its route's sender identity, audience and signing secret. */
+  private withAuth<T extends AttemptSpec>(spec: T): T {
+    const row = this.store.delivery(spec.id);
+    return withDeliveryAuth(spec, row ? this.routes.get(row.route) : undefined);
   }
 
   /** Routes one incoming event (store it with its deliveries, or drop it with a reason). */
@@ -207,6 +231,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.plan = plan;
     this.version = version;
     this.routes = new Map((plan?.routes ?? []).map((r) => [r.uid, withObjects(r)]));
+    this.senders.configure(plan);
     this.onPlan();
   }
 }

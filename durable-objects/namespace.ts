@@ -9,6 +9,7 @@ import type { KReference, Resource } from "../core/resources/types.js";
 import { autoEventType, type ObservedType } from "../core/resources/eventtypes.js";
 import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
 import { log } from "../core/log.js";
+import { authSettings } from "../core/identity/settings.js";
 import { dispatcherNamespace, type Env } from "../functions/env.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
@@ -231,7 +232,7 @@ export class Namespace extends DurableObject<Env> {
     const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
     const world = [...this.objects].filter(([k]) => k !== key).map(([, r]) => structuredClone(r));
     world.push(obj);
-    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name));
+    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name), authSettings(this.env));
     return obj;
   }
 
@@ -246,9 +247,9 @@ export class Namespace extends DurableObject<Env> {
       this.setMeta("namespace", ns);
       this.setMeta("baseUrl", baseUrl);
       const hasSecret = (name: string) => this.hasSecret(name);
-      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret);
+      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env));
       if (this.declaredEventTypes(ns)) {
-        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret);
+        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env));
         changed = [...new Set([...changed, ...again.changed])];
         plans = again.plans;
       }

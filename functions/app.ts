@@ -3,6 +3,8 @@ import { ApiError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { api } from "./api/routes.js";
 import { coreV1 } from "./api/core-v1.js";
+import { serviceAccounts } from "./api/serviceaccounts.js";
+import { wellKnown } from "./wellknown.js";
 import { discovery } from "./api/discovery.js";
 import { consoleRoutes } from "./console.js";
 import type { Env } from "./env.js";
@@ -22,6 +24,9 @@ app.route("/apis", api);
 // What kubectl reads first (discovery, OpenAPI, /version), and the core group's namespaces.
 app.route("/", discovery);
 app.route("/api/v1", coreV1);
+// Sender identity: ServiceAccounts with TokenRequests, and the OIDC discovery document with its JWKS.
+app.route("/api/v1", serviceAccounts);
+app.route("/", wellKnown);
 app.route("/brokers", brokerIngress);
 app.route("/channels", channelIngress("Channel", "channel"));
 app.route("/inmemorychannels", channelIngress("InMemoryChannel", "inmemorychannel"));

@@ -11,8 +11,16 @@ import type { DeliveryMessage } from "../core/delivery/messages.js";
  * The Worker's bindings and settings (`wrangler.toml`; secrets via `wrangler secret put` or `.dev.vars`).
  */
 export interface Env {
-  /** Bearer token for the control-plane API. */
+  /** Bearer token for the control-plane API; also accepted as a sender at every ingress. */
   ADMIN_TOKEN?: string;
+  /** `enabled` (default): ingresses require a token and deliveries carry one; `disabled`: neither. */
+  AUTHENTICATION_OIDC?: string;
+  /** Who may send where no EventPolicy applies: `allow-same-namespace` (default), `allow-all` or `deny-all`. */
+  DEFAULT_AUTHORIZATION_MODE?: string;
+  /** The private JWK (ES256 or RS256) Eddy signs tokens with; `npm start` writes one to .dev.vars. */
+  EDDY_SIGNING_KEY?: string;
+  /** After a rotation, the previous private JWK: tokens it signed keep verifying until they expire. */
+  EDDY_SIGNING_KEY_PREVIOUS?: string;
   /** Changes each namespace keeps so that watches can resume (default 1000); older versions answer 410. */
   WATCH_HISTORY?: string;
   /** Base of every `status.address.url`; defaults to the origin the API was called on. */

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: runs Eddy locally under `wrangler dev` with persistent local state.
-// Makes sure .dev.vars holds an ADMIN_TOKEN (writing a random one if not), then starts wrangler on
+// Makes sure .dev.vars holds an ADMIN_TOKEN and an EDDY_SIGNING_KEY (writing new ones if not, and
+// changing no entry that is there), then starts wrangler on
 // 127.0.0.1:8787. Extra arguments go to wrangler: `npm start -- --port 9000`.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, appendFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { newSigningKey } from "./signing-key.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
@@ -24,6 +26,19 @@ function ensureToken() {
   console.log(`[eddy] use it as: Authorization: Bearer ${token}`);
 }
 
+/**
+ * Makes sure .dev.vars holds EDDY_SIGNING_KEY, the private JWK Eddy signs tokens with: appends a
+ * new one when missing and changes no existing entry (a key already there, ADMIN_TOKEN, secrets).
+ */
+function ensureSigningKey() {
+  const text = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
+  if (/^EDDY_SIGNING_KEY\s*=/m.test(text)) return;
+  const jwk = JSON.stringify(newSigningKey());
+  // .dev.vars is dotenv: single quotes keep the JSON's double quotes as they are.
+  appendFileSync(devVars, `${text && !text.endsWith("\n") ? "\n" : ""}EDDY_SIGNING_KEY='${jwk}'\n`, { mode: 0o600 });
+  console.log(`[eddy] wrote a new token signing key (EDDY_SIGNING_KEY, ES256) to ${devVars}`);
+}
+
 // `--https`: the same port over TLS with wrangler's self-signed certificate (made locally, no
 // network needed), because kubectl (client-go) sends a bearer token only over https.
 const args = process.argv.slice(2).flatMap((a) => (a === "--https" ? ["--local-protocol", "https"] : [a]));
@@ -35,6 +50,7 @@ if (!has("--persist-to")) wranglerArgs.push("--persist-to", join(root, ".wrangle
 wranglerArgs.push(...args);
 
 ensureToken();
+ensureSigningKey();
 const child = spawn(join(root, "node_modules", ".bin", "wrangler"), wranglerArgs, {
   cwd: root,
   stdio: "inherit",

@@ -21,6 +21,11 @@ export interface AttemptOptions {
   connections?: Limiter;
   /** For `internal` targets that are not an object of this system (handled in-process by the Worker). */
   internal?: InternalFetch;
+  /**
+   * Headers that say who sends the delivery (a token, a webhook signature), computed over the exact
+   * body sent; called when the spec has `auth`. A failure fails the attempt with its message.
+   */
+  sign?: (spec: AttemptSpec, event: CloudEvent, body: Uint8Array | null) => Promise<Record<string, string>>;
 }
 
 /**
@@ -40,6 +45,14 @@ export async function attempt(spec: AttemptSpec, event: CloudEvent, opts: Attemp
   if (spec.hop === "subscriber") headers.set("Prefer", "reply");
   headers.set("Kn-Namespace", spec.namespace);
   const base = { id: spec.id, gen: spec.gen, ...traceFields(event) };
+  if (spec.auth && opts.sign) {
+    try {
+      for (const [k, v] of Object.entries(await opts.sign(spec, event, wire.body))) headers.set(k, v);
+    } catch (e) {
+      const text = `could not authenticate the delivery: ${(e as Error).message}`;
+      return { ...base, ok: false, error: text, errorData: enc.encode(text) };
+    }
+  }
   const init: RequestInit = { method: "POST", headers, body: wire.body as Uint8Array<ArrayBuffer> | null, redirect: "manual" };
   const release = spec.internal || !opts.connections ? undefined : await opts.connections.acquire();
   try {

@@ -25,6 +25,23 @@ export interface AttemptSpec {
   format: "binary" | "json";
   timeoutMs: number;
   namespace: string;
+  /** Who sends the delivery and how it proves it (from the route; see DeliveryAuth). */
+  auth?: DeliveryAuth;
+}
+
+/**
+ * How a delivery says who sends it: a token for the destination's audience naming the route's
+ * identity (when the destination has an audience), and/or a Standard Webhooks signature with the
+ * route's signing secret. Filled from the route's plan by the owning object.
+ */
+export interface DeliveryAuth {
+  /** OIDC audience of the destination. */
+  audience?: string;
+  /** The route's identity (`sub`) and the issuer to name in its tokens. */
+  subject?: string;
+  issuer?: string;
+  /** Name of the secret that signs the delivery (`eddy.dev/signing-secret`). */
+  signingSecret?: string;
 }
 
 /**

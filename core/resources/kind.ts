@@ -1,4 +1,5 @@
 import type { FieldError } from "../errors.js";
+import type { AuthSettings } from "../identity/settings.js";
 import type { RefTargets } from "./validate.js";
 import type { Destination, Manifest, Resource, Status } from "./types.js";
 import type { DispatcherPlan, PlanKey, Target } from "./plan.js";
@@ -15,6 +16,8 @@ export interface ReconcileContext {
   /** Public base URL of this deployment, e.g. `https://eddy.example.workers.dev`. */
   baseUrl: string;
   now: string;
+  /** AUTHENTICATION_OIDC and DEFAULT_AUTHORIZATION_MODE, for identities, audiences and policy conditions. */
+  auth: AuthSettings;
   find(apiVersion: string, kind: string, name: string): Resource | undefined;
   list(apiVersion: string, kind: string): Resource[];
   /** Whether this system serves the kind at all (a reference to any other kind never resolves). */

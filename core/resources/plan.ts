@@ -10,6 +10,14 @@ export interface Target {
   url: string;
   internal?: boolean;
   object?: PlanKey;
+  /** OIDC audience of the destination: deliveries to it carry a token for this audience. */
+  audience?: string;
+}
+
+/** The identity a route's deliveries are sent as: its OIDC ServiceAccount's subject, and the issuer of its tokens. */
+export interface RouteSender {
+  subject: string;
+  issuer: string;
 }
 
 /**
@@ -27,6 +35,10 @@ export interface RoutePlan {
   reply?: Target;
   deadLetter?: Target;
   policy: DeliveryPolicy;
+  /** Who the route's deliveries say they are from (Triggers, Subscriptions, sources, flow steps). */
+  sender?: RouteSender;
+  /** Name of the secret (`eddy.dev/signing-secret`) that signs every delivery of the route, dead letters included. */
+  signingSecret?: string;
 }
 
 /**
@@ -42,7 +54,7 @@ export interface DispatcherPlan {
   uid: string;
   generation: number;
   routes: RoutePlan[];
-  /** Per-owner options, e.g. the ingress size limit. */
+  /** Per-owner options, e.g. the ingress size limit; `auth` is the AuthPlan (core/identity/policy.ts) senders are checked against. */
   options?: Record<string, unknown>;
 }
 

@@ -4,6 +4,9 @@ import { KINDS, kindOf } from "./registry.js";
 import type { DispatcherPlan } from "./plan.js";
 import { planKeyString } from "./plan.js";
 import type { Destination, Resource } from "./types.js";
+import { DEFAULT_AUTH_SETTINGS, type AuthSettings } from "../identity/settings.js";
+import { audienceOf } from "../identity/names.js";
+import { groupOf } from "./identity.js";
 
 export interface ReconcileResult {
   /** Resources whose status changed, with the new status set. */
@@ -22,6 +25,7 @@ export interface ReconcileResult {
  */
 export function reconcileNamespace(
   resources: Resource[], namespace: string, baseUrl: string, now: string, hasSecret: (name: string) => boolean = () => true,
+  auth: AuthSettings = DEFAULT_AUTH_SETTINGS,
 ): ReconcileResult {
   const index = new Map<string, Resource>();
   for (const r of resources) index.set(`${r.apiVersion}/${r.kind}/${r.metadata.name}`, r);
@@ -36,20 +40,24 @@ export function reconcileNamespace(
     namespace,
     baseUrl,
     now,
+    auth,
     find: (apiVersion, kind, name) => index.get(`${apiVersion}/${kind}/${name}`),
     list: (apiVersion, kind) => resources.filter((r) => r.apiVersion === apiVersion && r.kind === kind),
     serves: (apiVersion, kind) => kindOf(apiVersion, kind) !== undefined,
     addressOf,
     resolve(dest: Destination | undefined) {
       if (!dest) return { error: "no destination given" };
-      if (!dest.ref) return dest.uri ? { target: { url: dest.uri } } : { error: "destination has neither uri nor ref" };
+      // A Destination's `audience` is for targets that cannot tell theirs (Knative: it wins over the addressable's).
+      const aud = typeof dest.audience === "string" && dest.audience !== "" ? { audience: dest.audience } : {};
+      if (!dest.ref) return dest.uri ? { target: { url: dest.uri, ...aud } } : { error: "destination has neither uri nor ref" };
       const { apiVersion, kind, name } = dest.ref;
       const target = index.get(`${apiVersion}/${kind}/${name}`);
       if (!target) return { error: `${kind} "${name}" does not exist` };
       const ready = target.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
       const url = addressOf(target);
       if (!url || !ready) return { error: `${kind} "${name}" is not ready` };
-      return { target: { url: dest.uri ? new URL(dest.uri, url).toString() : url, internal: true } };
+      const own = kind === "WebhookSource" ? {} : { audience: audienceOf(groupOf(apiVersion), kind, namespace, name) };
+      return { target: { url: dest.uri ? new URL(dest.uri, url).toString() : url, internal: true, ...own, ...aud } };
     },
     plan: (key) => plans.get(planKeyString(key)),
     hasSecret,

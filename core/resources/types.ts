@@ -24,6 +24,8 @@ export interface KReference {
 export interface Destination {
   ref?: KReference;
   uri?: string;
+  /** OIDC audience of the target, for a `uri` Eddy cannot ask for one; deliveries carry a token for it. */
+  audience?: string;
 }
 
 export interface Condition {

@@ -51,6 +51,9 @@ export function validateDestination(
       }
     }
   }
+  if (v.audience !== undefined && (typeof v.audience !== "string" || v.audience === "")) {
+    errs.push({ field: `${field}.audience`, message: "must be a non-empty string: the OIDC audience deliveries to this destination are signed for" });
+  }
   if (ref !== undefined) {
     if (!isObject(ref)) errs.push({ field: `${field}.ref`, message: "must be an object with apiVersion, kind and name" });
     else {

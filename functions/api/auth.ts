@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../../core/errors.js";
 import type { Env } from "../env.js";
+import { looksLikeJwt } from "../../core/identity/tokens.js";
 
 /**
  * Requires `Authorization: Bearer <ADMIN_TOKEN>` on every control-plane call. The token is a
@@ -16,7 +17,12 @@ export const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next
   if (!m) {
     throw new ApiError(401, "missing bearer token: send `Authorization: Bearer <ADMIN_TOKEN>` (the token is in .dev.vars locally)", [], {}, { "WWW-Authenticate": 'Bearer realm="eddy"' });
   }
-  if (!(await sameSecret(m[1]!.trim(), expected))) {
+  const given = m[1]!.trim();
+  // Tokens from TokenRequests identify senders of events; they never reach the control plane.
+  if (looksLikeJwt(given) && !(await sameSecret(given, expected))) {
+    throw new ApiError(403, "this bearer token is a sender token (from a ServiceAccount TokenRequest): it may send events to an ingress, but the control-plane API takes only the ADMIN_TOKEN", [], {}, {}, "Forbidden");
+  }
+  if (!(await sameSecret(given, expected))) {
     throw new ApiError(401, "wrong bearer token: use the ADMIN_TOKEN of this deployment", [], {}, { "WWW-Authenticate": 'Bearer realm="eddy", error="invalid_token"' });
   }
   await next();

@@ -6,6 +6,7 @@ import { log } from "../../core/log.js";
 import { traceFields } from "../../core/cloudevents/trace.js";
 import { dataPlaneStub, deliverInternal } from "../../durable-objects/objects.js";
 import type { Env } from "../env.js";
+import { deliverySigner } from "../identity.js";
 
 /**
  * Queue consumer for what the owning objects did not deliver themselves: deliveries that did not
@@ -20,7 +21,8 @@ import type { Env } from "../env.js";
  */
 export async function consumeDeliveries(batch: MessageBatch<DeliveryMessage>, env: Env, internal: InternalFetch): Promise<void> {
   const connections = new Limiter(PLATFORM_CONNECTIONS);
-  const opts = { maxReplyBytes: maxEventBytes(env), connections, internal };
+  // Messages carry who sends them (stamped by their owner); the signer turns that into headers.
+  const opts = { maxReplyBytes: maxEventBytes(env), connections, internal, sign: deliverySigner(env) };
   const results = await Promise.all(
     batch.messages.map(async (m) => {
       const msg = m.body;

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env.js";
 import { sinkTo } from "./dispatch.js";
+import { ingressAudience } from "../identity.js";
 
 /**
  * Broker ingress, the `status.address.url` of every Broker: `/brokers/{namespace}/{name}`.
@@ -11,5 +12,5 @@ export const brokerIngress = new Hono<{ Bindings: Env }>();
 brokerIngress.all("/:ns/:name{[^/]+/?}", (c) => {
   const ns = c.req.param("ns");
   const name = c.req.param("name").replace(/\/$/, "");
-  return sinkTo(c, "BROKER", `${ns}/${name}`, `broker "${name}" in namespace "${ns}"`);
+  return sinkTo(c, "BROKER", `${ns}/${name}`, `broker "${name}" in namespace "${ns}"`, ingressAudience("Broker", ns, name));
 });

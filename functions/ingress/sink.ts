@@ -5,20 +5,24 @@ import { adoptTrace } from "../../core/cloudevents/trace.js";
 import { ApiError } from "../../core/errors.js";
 import { maxEventBytes, readBody } from "../body.js";
 import type { Env } from "../env.js";
+import type { Sender } from "../../core/identity/policy.js";
 
 const ALLOW = "POST, OPTIONS";
 
 /**
  * Knative's sink contract for any addressable ingress: POST takes CloudEvents (binary,
  * structured or batched), OPTIONS answers the CloudEvents webhook abuse-protection handshake,
- * anything else is 405. `accept` must store the events durably before it resolves: the producer
+ * anything else is 405. `authenticate` (when given) runs once the events parsed, and its sender
+ * goes to `accept`, which must store the events durably before it resolves: the producer
  * hears 202 only then. W3C `traceparent`/`tracestate` request headers become the trace attributes
  * of every event that has none, so the trace follows the event through storage and delivery.
  *
  * @example
  * app.all("/brokers/:ns/:name", (c) => sink(c, (events) => publishToBroker(c, events)));
  */
-export async function sink(c: Context<{ Bindings: Env }>, accept: (events: CloudEvent[]) => Promise<void>): Promise<Response> {
+export async function sink(
+  c: Context<{ Bindings: Env }>, accept: (events: CloudEvent[], sender?: Sender) => Promise<void>, authenticate?: () => Promise<Sender | undefined>,
+): Promise<Response> {
   const method = c.req.method;
   if (method === "OPTIONS") {
     return new Response(null, {
@@ -43,6 +47,8 @@ export async function sink(c: Context<{ Bindings: Env }>, accept: (events: Cloud
     if (typeof err.status === "number") throw new ApiError(err.status, err.message ?? "invalid CloudEvent");
     throw e;
   }
-  if (events.length > 0) await accept(events);
+  // After the 400s, before anything is stored: who sends (401 here), then whether they may (403, in accept).
+  const sender = authenticate ? await authenticate() : undefined;
+  if (events.length > 0) await accept(events, sender);
   return new Response(null, { status: 202 });
 }

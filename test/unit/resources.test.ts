@@ -131,7 +131,7 @@ describe("reconcile", () => {
     const b2 = make(BrokerKind, B("two"));
     const t = make(TriggerKind, T("t", { broker: "one", subscriber: { ref: { apiVersion: "eventing.knative.dev/v1", kind: "Broker", name: "two" }, uri: "sub/path" } }));
     const r = reconcileNamespace([b1, b2, t], "demo", base, "2026-01-01T00:00:00Z");
-    expect(r.plans.get("BROKER:demo/one")!.routes[0]!.subscriber).toEqual({ url: "https://eddy.example/brokers/demo/sub/path", internal: true });
+    expect(r.plans.get("BROKER:demo/one")!.routes[0]!.subscriber).toEqual({ url: "https://eddy.example/brokers/demo/sub/path", internal: true, audience: "eventing.knative.dev/broker/demo/two" });
   });
   it("keeps lastTransitionTime when a condition does not change", () => {
     const b = make(BrokerKind, B("default"));

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Channel } from "../../durable-objects/channel.js";
-import { apply, decode, ORIGIN, SINK, sinkLog, uid, waitLog } from "./helpers.js";
+import { apply, AUTH, decode, ORIGIN, SINK, sinkLog, uid, waitLog } from "./helpers.js";
 import { SELF } from "cloudflare:test";
 
 const M = "messaging.knative.dev/v1";
@@ -39,7 +39,7 @@ describe("Channel Durable Object", () => {
       delivery: { retry: 1, deadLetterSink: { uri: `${SINK}/ok/${d}` } },
     }), "subscriptions");
     const res = await SELF.fetch(`${ORIGIN}/inmemorychannels/${ns}/c`, {
-      method: "POST", headers: { "ce-specversion": "1.0", "ce-id": "orig", "ce-source": "/s", "ce-type": "t", "Content-Type": "text/plain" }, body: "payload",
+      method: "POST", headers: { ...AUTH, "ce-specversion": "1.0", "ce-id": "orig", "ce-source": "/s", "ce-type": "t", "Content-Type": "text/plain" }, body: "payload",
     });
     expect(res.status).toBe(202);
     const [dead] = await waitLog(d, 1);

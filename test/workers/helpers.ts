@@ -4,7 +4,8 @@ import { expect } from "vitest";
 
 export const SINK = (env as unknown as { SINK_URL: string }).SINK_URL;
 export const ORIGIN = "http://eddy.test";
-const AUTH = { Authorization: "Bearer test-token" };
+/** The admin token: the control plane's, and a valid sender at every ingress (AUTHENTICATION_OIDC is on). */
+export const AUTH = { Authorization: "Bearer test-token" };
 
 export interface SinkRec { method: string; path: string; headers: Record<string, string>; body: string; at: number }
 
@@ -32,7 +33,7 @@ export function triggerObj(ns: string, name: string, broker: string, uri: string
 }
 
 export async function send(ns: string, broker: string, attrs: Record<string, string>, body = "{}"): Promise<Response> {
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
+  const headers: Record<string, string> = { ...AUTH, "Content-Type": "application/json" };
   for (const [k, v] of Object.entries(attrs)) headers[`ce-${k}`] = v;
   return SELF.fetch(`${ORIGIN}/brokers/${ns}/${broker}`, { method: "POST", headers, body });
 }

@@ -4,6 +4,7 @@ import { addressStatus, Conditions } from "../conditions.js";
 import { eventTypeReference } from "../eventtypes.js";
 import type { KindDef } from "../kind.js";
 import { isObject, validateDelivery } from "../validate.js";
+import { targetAuthorization, withAudience } from "../identity.js";
 
 export const BROKER_CLASS_ANNOTATION = "eventing.knative.dev/broker.class";
 /** Eddy serves every broker class; a Broker without one gets this. */
@@ -62,7 +63,8 @@ export const BrokerKind: KindDef = {
     const dls = delivery?.deadLetterSink ? ctx.resolve(delivery.deadLetterSink as never) : undefined;
     if (dls?.error) c.set("DeadLetterSinkResolved", false, "DeadLetterSinkResolveFailed", dls.error);
     else c.set("DeadLetterSinkResolved", true);
-    c.ready(["Addressable", "DeadLetterSinkResolved"]);
+    const authz = targetAuthorization(obj, ctx, c);
+    c.ready(["Addressable", "DeadLetterSinkResolved", "EventPoliciesReady"]);
     const key = `${ctx.namespace}/${obj.metadata.name}`;
     ctx.setPlan({ binding: "BROKER", name: key }, {
       key,
@@ -72,12 +74,16 @@ export const BrokerKind: KindDef = {
       uid: obj.metadata.uid,
       generation: obj.metadata.generation,
       routes: [],
-      options: { eventTypes: eventTypeReference("eventing.knative.dev/v1", "Broker", obj.metadata.name, ctx.namespace, obj.metadata.annotations) },
+      options: {
+        eventTypes: eventTypeReference("eventing.knative.dev/v1", "Broker", obj.metadata.name, ctx.namespace, obj.metadata.annotations),
+        auth: authz.auth,
+      },
     });
     const status: Record<string, unknown> = {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
-      ...(url ? addressStatus(url) : {}),
+      ...(url ? withAudience(addressStatus(url), authz.audience, ctx) : {}),
+      ...authz.status,
     };
     if (dls?.target) status.deadLetterSinkUri = dls.target.url;
     return status;

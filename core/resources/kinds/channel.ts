@@ -2,6 +2,7 @@ import type { FieldError } from "../../errors.js";
 import type { DeliverySpec } from "../../delivery/policy.js";
 import { channelSubscribers, defaultSubscribable } from "../channelable.js";
 import { addressStatus, Conditions } from "../conditions.js";
+import { targetAuthorization, withAudience } from "../identity.js";
 import { eventTypeReference } from "../eventtypes.js";
 import { defaultDeliveryNamespace, specOf } from "../destinations.js";
 import type { KindDef } from "../kind.js";
@@ -61,11 +62,15 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
       const dls = delivery?.deadLetterSink ? ctx.resolve(delivery.deadLetterSink as Destination) : undefined;
       if (dls?.error) c.set("DeadLetterSinkResolved", false, "DeadLetterSinkResolveFailed", dls.error);
       else c.set("DeadLetterSinkResolved", true);
-      c.ready(["Addressable", "DeadLetterSinkResolved"]);
+      const authz = targetAuthorization(obj, ctx, c);
+      c.ready(["Addressable", "DeadLetterSinkResolved", "EventPoliciesReady"]);
       const key = `${kind}/${ctx.namespace}/${obj.metadata.name}`;
       ctx.setPlan({ binding: "CHANNEL", name: key }, {
         key, kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes: [],
-        options: { eventTypes: eventTypeReference(`${MESSAGING}/v1`, kind, obj.metadata.name, ctx.namespace, obj.metadata.annotations) },
+        options: {
+          eventTypes: eventTypeReference(`${MESSAGING}/v1`, kind, obj.metadata.name, ctx.namespace, obj.metadata.annotations),
+          auth: authz.auth,
+        },
       });
       const subscribers = ctx.list(`${MESSAGING}/v1`, "Subscription")
         .filter((s) => {
@@ -85,8 +90,9 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
       const status: Record<string, unknown> = {
         observedGeneration: obj.metadata.generation,
         conditions: c.list(),
-        ...addressStatus(url),
+        ...withAudience(addressStatus(url), authz.audience, ctx),
         subscribers,
+        ...authz.status,
       };
       if (dls?.target) status.deadLetterSinkUri = dls.target.url;
       return status;

@@ -6,6 +6,8 @@ import type { KindDef, ReconcileContext } from "../kind.js";
 import type { RoutePlan, Target } from "../plan.js";
 import type { Condition, Destination, Resource } from "../types.js";
 import { isObject, validateDelivery, validateDestination } from "../validate.js";
+import type { AuthPlan } from "../../identity/policy.js";
+import { flowIdentities, internalAuth, targetAuthorization, withAudience } from "../identity.js";
 
 export const FLOWS = "flows.knative.dev";
 
@@ -35,7 +37,7 @@ function flowReady(c: Conditions, error: string | undefined): boolean {
   else c.set("SubscriptionsReady", true);
   c.set("ChannelsReady", true);
   c.set("Addressable", true); // a flow always has its address; Knative reports it as a condition
-  return c.ready(["ChannelsReady", "SubscriptionsReady"]);
+  return c.ready(["ChannelsReady", "SubscriptionsReady", "EventPoliciesReady"]);
 }
 
 /**
@@ -65,9 +67,10 @@ function validateTemplate(t: unknown): FieldError[] {
   return [{ field: "spec.channelTemplate", message: "must name an apiVersion and a kind, e.g. {apiVersion: messaging.knative.dev/v1, kind: InMemoryChannel} (any kind is served by Eddy's durable channel)" }];
 }
 
-function channelPlan(ctx: ReconcileContext, obj: Resource, key: string, routes: RoutePlan[]): void {
+function channelPlan(ctx: ReconcileContext, obj: Resource, key: string, routes: RoutePlan[], auth: AuthPlan): void {
   ctx.setPlan({ binding: "CHANNEL", name: key }, {
     key, kind: obj.kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes,
+    options: { auth },
   });
 }
 
@@ -126,22 +129,27 @@ export const SequenceKind: KindDef = {
       if (s.delivery?.deadLetterSink) dests.push([`step ${i} deadLetterSink`, s.delivery.deadLetterSink]);
     });
     const { targets, error } = resolveAll(ctx, dests);
+    const authz = targetAuthorization(obj, ctx, c);
+    const ids = flowIdentities(ctx, steps.map((_, i) => `${name}-kn-sequence-${i}`));
     const ready = flowReady(c, error);
     const stepUrl = (i: number) => ctx.baseUrl + sequenceStepPath(ns, name, i);
     steps.forEach((s, i) => {
       const sub = targets.get(`step ${i}`);
       const reply = i < steps.length - 1 ? { url: stepUrl(i + 1), internal: true } : targets.get("spec.reply");
       const routes = ready && sub
-        ? [route(`${obj.metadata.uid}/step/${i}`, `${name}/step-${i}`, "Sequence", sub, reply, s.delivery, targets.get(`step ${i} deadLetterSink`))]
+        ? [{ ...route(`${obj.metadata.uid}/step/${i}`, `${name}/step-${i}`, "Sequence", sub, reply, s.delivery, targets.get(`step ${i} deadLetterSink`)), sender: ids.senders.get(`${name}-kn-sequence-${i}`)! }]
         : [];
-      channelPlan(ctx, obj, `Sequence/${ns}/${name}/${i}`, routes);
+      // Step 0 is the Sequence's address; later steps take events only from the flow's own steps.
+      channelPlan(ctx, obj, `Sequence/${ns}/${name}/${i}`, routes, i === 0 ? authz.auth : internalAuth(authz.audience, [...ids.senders.values()]));
     });
     const url = stepUrl(0);
     const prev = obj.status as { channelStatuses?: { ready?: unknown }[]; subscriptionStatuses?: { ready?: unknown }[] } | undefined;
     return {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
-      ...addressStatus(url),
+      ...withAudience(addressStatus(url), authz.audience, ctx),
+      ...authz.status,
+      ...ids.status,
       channelStatuses: steps.map((_, i) => ({ channel: channelRef(obj, `${name}-kn-sequence-${i}`, ns), address: { url: stepUrl(i) }, ready: readyEntry(prev?.channelStatuses?.[i]?.ready, ctx.now) })),
       subscriptionStatuses: steps.map((_, i) => ({ subscription: ref("Subscription", `${name}-kn-sequence-${i}`, ns), ready: readyEntry(prev?.subscriptionStatuses?.[i]?.ready, ctx.now, c) })),
     };
@@ -208,6 +216,9 @@ export const ParallelKind: KindDef = {
       if (b.delivery?.deadLetterSink) dests.push([`branch ${i} deadLetterSink`, b.delivery.deadLetterSink]);
     });
     const { targets, error } = resolveAll(ctx, dests);
+    const authz = targetAuthorization(obj, ctx, c);
+    const ids = flowIdentities(ctx, branches.flatMap((_, i) => [`${name}-kn-parallel-filter-${i}`, `${name}-kn-parallel-${i}`]));
+    const sent = (sub: string, r: RoutePlan): RoutePlan => ({ ...r, sender: ids.senders.get(sub)! });
     const ready = flowReady(c, error);
     const url = ctx.baseUrl + `/parallels/${ns}/${name}`;
     const ingressRoutes: RoutePlan[] = [];
@@ -216,17 +227,18 @@ export const ParallelKind: KindDef = {
       const filter = targets.get(`branch ${i} filter`);
       const sub = targets.get(`branch ${i} subscriber`);
       if (ready) {
-        ingressRoutes.push(filter
+        ingressRoutes.push(sent(`${name}-kn-parallel-filter-${i}`, filter
           ? route(`${obj.metadata.uid}/filter/${i}`, `${name}/filter-${i}`, "Parallel", filter, branchChannel, undefined, undefined)
-          : route(`${obj.metadata.uid}/filter/${i}`, `${name}/filter-${i}`, "Parallel", branchChannel, undefined, undefined, undefined));
+          : route(`${obj.metadata.uid}/filter/${i}`, `${name}/filter-${i}`, "Parallel", branchChannel, undefined, undefined, undefined)));
       }
       const reply = targets.get(`branch ${i} reply`) ?? targets.get("spec.reply");
       const routes = ready && sub
-        ? [route(`${obj.metadata.uid}/branch/${i}`, `${name}/branch-${i}`, "Parallel", sub, reply, b.delivery, targets.get(`branch ${i} deadLetterSink`))]
+        ? [sent(`${name}-kn-parallel-${i}`, route(`${obj.metadata.uid}/branch/${i}`, `${name}/branch-${i}`, "Parallel", sub, reply, b.delivery, targets.get(`branch ${i} deadLetterSink`)))]
         : [];
-      channelPlan(ctx, obj, `Parallel/${ns}/${name}/${i}`, routes);
+      // Branch channels take events only from the flow's own routes; the ingress channel is the Parallel's address.
+      channelPlan(ctx, obj, `Parallel/${ns}/${name}/${i}`, routes, internalAuth(authz.audience, [...ids.senders.values()]));
     });
-    channelPlan(ctx, obj, `Parallel/${ns}/${name}`, ingressRoutes);
+    channelPlan(ctx, obj, `Parallel/${ns}/${name}`, ingressRoutes, authz.auth);
     type Entry = { ready?: unknown };
     const prev = obj.status as { ingressChannelStatus?: Entry; branchStatuses?: Record<string, Entry | undefined>[] } | undefined;
     const was = (i: number, f: string) => prev?.branchStatuses?.[i]?.[f]?.ready;
@@ -234,7 +246,9 @@ export const ParallelKind: KindDef = {
     return {
       observedGeneration: obj.metadata.generation,
       conditions: c.list(),
-      ...addressStatus(url),
+      ...withAudience(addressStatus(url), authz.audience, ctx),
+      ...authz.status,
+      ...ids.status,
       ingressChannelStatus: { channel: channelRef(obj, `${name}-kn-parallel`, ns), ready: readyEntry(prev?.ingressChannelStatus?.ready, ctx.now) },
       branchStatuses: branches.map((_, i) => ({
         filterSubscriptionStatus: { subscription: ref("Subscription", `${name}-kn-parallel-filter-${i}`, ns), ready: readyEntry(was(i, "filterSubscriptionStatus"), ctx.now, c) },

@@ -10,6 +10,8 @@ import type { KindDef, ReconcileContext } from "../kind.js";
 import type { Destination, Resource, Status } from "../types.js";
 import { isObject, validateDelivery, validateDestination } from "../validate.js";
 import { DEFAULT_BROKER_DELIVERY } from "./broker.js";
+import { senderIdentity, signingSecret } from "../identity.js";
+import { validateSigningSecret } from "../../identity/webhook-signature.js";
 
 /** How long a WebhookSource remembers delivery ids to drop provider redeliveries. */
 export const DEFAULT_DEDUP_WINDOW = "PT24H";
@@ -26,11 +28,13 @@ function reconcileSource(obj: Resource, ctx: ReconcileContext, key: string, extr
   if (dls?.error) c.set("DeadLetterSinkResolved", false, "DeadLetterSinkResolveFailed", dls.error);
   else c.set("DeadLetterSinkResolved", true);
   c.set("Configured", extra.ok, extra.reason, extra.message);
-  const ready = c.ready(["SinkProvided", "DeadLetterSinkResolved", "Configured"]);
+  const identity = senderIdentity(obj, ctx, c);
+  const signing = signingSecret(obj, ctx, c);
+  const ready = c.ready(["SinkProvided", "DeadLetterSinkResolved", "Configured", "OIDCIdentityCreated", "SigningSecretResolved"]);
   ctx.setPlan({ binding: "SOURCE", name: key }, {
     key, kind: obj.kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation,
     routes: ready && sink.target
-      ? [{ uid: obj.metadata.uid, kind: obj.kind, name: obj.metadata.name, subscriber: sink.target, ...(dls?.target ? { deadLetter: dls.target } : {}), policy: toPolicy(delivery) }]
+      ? [{ uid: obj.metadata.uid, kind: obj.kind, name: obj.metadata.name, subscriber: sink.target, ...(dls?.target ? { deadLetter: dls.target } : {}), policy: toPolicy(delivery), sender: identity.sender, ...signing }]
       : [],
     // Sources always register the event types they emit.
     options: { ...options, eventTypes: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: ctx.namespace } },
@@ -39,12 +43,15 @@ function reconcileSource(obj: Resource, ctx: ReconcileContext, key: string, extr
     observedGeneration: obj.metadata.generation,
     conditions: c.list(),
     ...(sink.target ? { sinkUri: sink.target.url } : {}),
+    ...(ctx.auth.oidc && sink.target?.audience ? { sinkAudience: sink.target.audience } : {}),
+    ...identity.status,
     ...status,
   };
 }
 
-function validateSourceCommon(spec: Record<string, unknown>, ns: string, refs: Parameters<KindDef["validate"]>[2]["refs"]): FieldError[] {
+function validateSourceCommon(spec: Record<string, unknown>, ns: string, refs: Parameters<KindDef["validate"]>[2]["refs"], annotations?: unknown): FieldError[] {
   return [
+    ...validateSigningSecret(annotations),
     ...validateDestination(spec.sink, "spec.sink", ns, refs),
     ...validateCeOverrides(spec.ceOverrides, "spec.ceOverrides"),
     ...validateDelivery(spec.delivery, "spec.delivery", ns, refs),
@@ -77,7 +84,7 @@ export const PingSourceKind: KindDef = {
 
   validate(obj, _old, ctx) {
     const spec = obj.spec ?? {};
-    return [...validatePingSpec(spec), ...validateSourceCommon(spec, ctx.namespace, ctx.refs)];
+    return [...validatePingSpec(spec), ...validateSourceCommon(spec, ctx.namespace, ctx.refs, obj.metadata?.annotations)];
   },
 
   reconcile(obj, ctx) {
@@ -113,7 +120,7 @@ export const WebhookSourceKind: KindDef = {
 
   validate(obj, _old, ctx) {
     const spec = obj.spec ?? {};
-    const errs: FieldError[] = [...validateSourceCommon(spec, ctx.namespace, ctx.refs)];
+    const errs: FieldError[] = [...validateSourceCommon(spec, ctx.namespace, ctx.refs, obj.metadata?.annotations)];
     if (!PROVIDER_NAMES.includes(spec.provider as WebhookProvider)) {
       errs.push({ field: "spec.provider", message: `must be one of ${PROVIDER_NAMES.join(", ")}, got ${JSON.stringify(spec.provider)}` });
     }

@@ -6,6 +6,8 @@ import type { KindDef } from "../kind.js";
 import type { Destination } from "../types.js";
 import { isObject, validateDelivery, validateDestination } from "../validate.js";
 import { MESSAGING } from "./channel.js";
+import { senderIdentity, signingSecret } from "../identity.js";
+import { validateSigningSecret } from "../../identity/webhook-signature.js";
 
 const CHANNEL_KINDS = new Set(["Channel", "InMemoryChannel"]);
 
@@ -48,6 +50,7 @@ export const SubscriptionKind: KindDef = {
     errs.push(...validateDestination(spec.subscriber, "spec.subscriber", ctx.namespace, ctx.refs));
     errs.push(...validateDestination(spec.reply, "spec.reply", ctx.namespace, ctx.refs, false));
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
+    errs.push(...validateSigningSecret(obj.metadata?.annotations));
     return errs;
   },
 
@@ -71,7 +74,9 @@ export const SubscriptionKind: KindDef = {
     if (failed) c.set("ReferencesResolved", false, "DestinationResolveFailed", failed.error);
     else c.set("ReferencesResolved", true);
     c.set("AddedToChannel", channel && !failed ? true : "Unknown");
-    const ready = c.ready(["ChannelReady", "ReferencesResolved"]);
+    const identity = senderIdentity(obj, ctx, c);
+    const signing = signingSecret(obj, ctx, c);
+    const ready = c.ready(["ChannelReady", "ReferencesResolved", "OIDCIdentityCreated", "SigningSecretResolved"]);
 
     const plan = ctx.plan({ binding: "CHANNEL", name: `${ref.kind}/${ctx.namespace}/${ref.name}` });
     if (ready && plan && sub.target) {
@@ -83,12 +88,20 @@ export const SubscriptionKind: KindDef = {
         ...(reply?.target ? { reply: reply.target } : {}),
         ...(dls?.target ? { deadLetter: dls.target } : {}),
         policy: toPolicy(delivery),
+        sender: identity.sender,
+        ...signing,
       });
     }
     const physical: Record<string, string> = {};
+    const audience = (field: string, t: { audience?: string } | undefined) => {
+      if (ctx.auth.oidc && t?.audience) physical[field] = t.audience;
+    };
     if (sub.target) physical.subscriberUri = sub.target.url;
+    audience("subscriberAudience", sub.target);
     if (reply?.target) physical.replyUri = reply.target.url;
+    audience("replyAudience", reply?.target);
     if (dls?.target) physical.deadLetterSinkUri = dls.target.url;
-    return { observedGeneration: obj.metadata.generation, conditions: c.list(), physicalSubscription: physical };
+    audience("deadLetterSinkAudience", dls?.target);
+    return { observedGeneration: obj.metadata.generation, conditions: c.list(), physicalSubscription: physical, ...identity.status };
   },
 };

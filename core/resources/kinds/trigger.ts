@@ -7,6 +7,8 @@ import type { KindDef } from "../kind.js";
 import type { Destination } from "../types.js";
 import { isObject, validateDelivery, validateDestination, validateName } from "../validate.js";
 import { BrokerKind } from "./broker.js";
+import { senderIdentity, signingSecret } from "../identity.js";
+import { validateSigningSecret } from "../../identity/webhook-signature.js";
 
 export const BROKER_LABEL = "eventing.knative.dev/broker";
 
@@ -53,6 +55,7 @@ export const TriggerKind: KindDef = {
     errs.push(...validateDestination(spec.subscriber, "spec.subscriber", ctx.namespace, ctx.refs));
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
     errs.push(...validateDependency(obj.metadata?.annotations, ctx.namespace));
+    errs.push(...validateSigningSecret(obj.metadata?.annotations));
     return errs;
   },
 
@@ -78,8 +81,10 @@ export const TriggerKind: KindDef = {
 
     // A Trigger waiting for its knative.dev/dependency is not ready and gets no events yet.
     markDependency(c, obj.metadata.annotations, ctx);
+    const identity = senderIdentity(obj, ctx, c);
+    const signing = signingSecret(obj, ctx, c);
 
-    const ready = c.ready(["BrokerReady", "DependencyReady", "SubscriberResolved", "DeadLetterSinkResolved"]);
+    const ready = c.ready(["BrokerReady", "DependencyReady", "SubscriberResolved", "DeadLetterSinkResolved", "OIDCIdentityCreated", "SigningSecretResolved"]);
     const plan = ctx.plan({ binding: "BROKER", name: `${ctx.namespace}/${brokerName}` });
     if (ready && plan && sub.target) {
       plan.routes.push({
@@ -90,11 +95,15 @@ export const TriggerKind: KindDef = {
         subscriber: sub.target,
         ...(dls?.target ? { deadLetter: dls.target } : {}),
         policy: toPolicy(delivery),
+        sender: identity.sender,
+        ...signing,
       });
     }
-    const status: Record<string, unknown> = { observedGeneration: obj.metadata.generation, conditions: c.list() };
+    const status: Record<string, unknown> = { observedGeneration: obj.metadata.generation, conditions: c.list(), ...identity.status };
     if (sub.target) status.subscriberUri = sub.target.url;
     if (dls?.target) status.deadLetterSinkUri = dls.target.url;
+    if (ctx.auth.oidc && sub.target?.audience) status.subscriberAudience = sub.target.audience;
+    if (ctx.auth.oidc && dls?.target?.audience) status.deadLetterSinkAudience = dls.target.audience;
     return status;
   },
 };
