@@ -29,7 +29,8 @@ export default defineConfig({
             main: "./functions/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
             // A tiny in-flight window so every test here also exercises the ledger's backpressure.
-            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", WATCH_HISTORY: "40", SINK_URL: inject("sinkUrl"), ...IDENTITY } },
+            // FUZZ_RUNS reaches the fuzz suites as a binding: code inside workerd cannot read process.env.
+            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", WATCH_HISTORY: "40", SINK_URL: inject("sinkUrl"), FUZZ_RUNS: process.env.FUZZ_RUNS ?? "", ...IDENTITY } },
           })),
         ],
         test: {

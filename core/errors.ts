@@ -10,6 +10,25 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * A submitted value as messages quote it: JSON (so an object is not "[object Object]"), cut after
+ * 60 characters; "nothing" when absent.
+ *
+ * @example
+ * showValue({ a: 1 }); // '{"a":1}'
+ * showValue(undefined); // "nothing"
+ */
+export function showValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v); // a cycle; admission refuses those before any message quotes them
+  }
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
 const REASONS: Record<number, string> = {
   400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
   409: "AlreadyExists", 413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid",

@@ -77,11 +77,12 @@ export class Namespace extends DurableObject<Env> {
       if (typeof name === "string" && this.objects.has(keyOf(apiVersionOf(kind), kind.kind, name))) {
         throw new ApiError(409, `${kind.plural} "${name}" already exists in namespace "${ns}"; use PUT to replace it`, [], { name, kind: kind.plural, group: kind.group });
       }
-      const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.nextRv(), suffix: randomSuffix() });
+      const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() });
       if (this.objects.has(keyOf(obj.apiVersion, obj.kind, obj.metadata.name))) {
         throw new ApiError(409, `${kind.plural} "${obj.metadata.name}" already exists in namespace "${ns}"`, [], { name: obj.metadata.name, kind: kind.plural, group: kind.group });
       }
       if (dryRun) return this.preview(ns, obj, baseUrl);
+      this.nextRv();
       return this.store(ns, obj, baseUrl);
     });
   }
@@ -94,8 +95,9 @@ export class Namespace extends DurableObject<Env> {
       if (old && wantRv !== undefined && wantRv !== "" && String(wantRv) !== old.metadata.resourceVersion) {
         throw new ApiError(409, `${kind.plural} "${name}" was changed since resourceVersion ${String(wantRv)} (now ${old.metadata.resourceVersion}); read it again and retry`, [], { name, kind: kind.plural }, {}, "Conflict");
       }
-      const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, name, ...(old ? { old } : {}), now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.nextRv(), suffix: randomSuffix() });
+      const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, name, ...(old ? { old } : {}), now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() });
       if (dryRun) return { object: this.preview(ns, obj, baseUrl), created: !old };
+      this.nextRv();
       return { object: await this.store(ns, obj, baseUrl), created: !old };
     });
   }
@@ -172,7 +174,8 @@ export class Namespace extends DurableObject<Env> {
     for (const t of types) {
       const manifest = autoEventType(reference, t);
       if (this.objects.has(keyOf(EVENT_TYPE_API, "EventType", manifest.metadata.name))) continue;
-      const obj = admit({ body: manifest, kind: EventTypeKind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.nextRv(), suffix: randomSuffix() });
+      const obj = admit({ body: manifest, kind: EventTypeKind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() });
+      this.nextRv();
       const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
       this.objects.set(key, obj);
       this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
@@ -296,6 +299,11 @@ export class Namespace extends DurableObject<Env> {
       }
       throw e;
     }
+  }
+
+  /** The resourceVersion the next stored write gets; a refused write must not move it (nor persist it). */
+  private upcomingRv(): string {
+    return String(this.rv + 1);
   }
 
   private nextRv(): string {

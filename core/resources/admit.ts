@@ -1,4 +1,4 @@
-import { ApiError } from "../errors.js";
+import { ApiError, showValue } from "../errors.js";
 import { fieldPath, jsonChildren, MAX_MANIFEST_DEPTH, treeTooDeep } from "../nesting.js";
 import { apiVersionOf, type AdmissionContext, type KindDef } from "./kind.js";
 import type { Manifest, Resource } from "./types.js";
@@ -37,19 +37,19 @@ export function admit(input: AdmitInput): Resource {
   }
   const obj = structuredClone(body) as Manifest;
   if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
-    throw new ApiError(400, `apiVersion "${String(obj.apiVersion)}" does not match this URL, which serves ${apiVersion}`);
+    throw new ApiError(400, `apiVersion ${showValue(obj.apiVersion)} does not match this URL, which serves ${apiVersion}`);
   }
   if (obj.kind !== undefined && obj.kind !== kind.kind) {
-    throw new ApiError(400, `kind "${String(obj.kind)}" does not match this URL, which serves ${kind.kind}`);
+    throw new ApiError(400, `kind ${showValue(obj.kind)} does not match this URL, which serves ${kind.kind}`);
   }
   if (obj.metadata !== undefined && !isObject(obj.metadata)) throw new ApiError(400, "metadata must be an object");
   const meta = (obj.metadata ??= {});
   if (meta.namespace !== undefined && meta.namespace !== ctx.namespace) {
-    throw new ApiError(400, `metadata.namespace "${String(meta.namespace)}" does not match the namespace in the URL ("${ctx.namespace}")`);
+    throw new ApiError(400, `metadata.namespace ${showValue(meta.namespace)} does not match the namespace in the URL ("${ctx.namespace}")`);
   }
   if (input.name !== undefined) {
     if (meta.name !== undefined && meta.name !== input.name) {
-      throw new ApiError(400, `metadata.name "${String(meta.name)}" does not match the name in the URL ("${input.name}")`);
+      throw new ApiError(400, `metadata.name ${showValue(meta.name)} does not match the name in the URL ("${input.name}")`);
     }
     meta.name = input.name;
   } else if (meta.name === undefined && typeof meta.generateName === "string") {

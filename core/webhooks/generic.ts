@@ -12,12 +12,12 @@ export const genericHmac: Provider = {
   async verify(req, keys, cfg) {
     const g = cfg.genericHmac!;
     const h = req.headers.get(g.header);
-    if (!h) return `missing ${g.header}`;
+    if (!h) return `missing ${g.header}: the sender must put its HMAC signature of the body in that header (spec.genericHmac.header)`;
     const prefix = g.prefix ?? "";
     if (!h.startsWith(prefix)) return `${g.header} must start with "${prefix}"`;
     const raw = h.slice(prefix.length).trim();
     const sig = (g.encoding ?? "hex") === "hex" ? hexToBytes(raw) : base64ToBytes(raw);
-    if (!sig) return `${g.header} is not ${g.encoding ?? "hex"}`;
+    if (!sig) return `${g.header} is not ${g.encoding ?? "hex"}: send the ${g.algorithm ?? "sha256"} HMAC of the body in ${g.encoding ?? "hex"}${prefix ? ` after "${prefix}"` : ""}`;
     let data = req.body;
     if (g.timestampHeader) {
       const ts = req.headers.get(g.timestampHeader);

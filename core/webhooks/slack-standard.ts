@@ -16,7 +16,7 @@ export const slack: Provider = {
     const stale = staleReason(ts, cfg.toleranceMs, req.now, "X-Slack-Request-Timestamp");
     if (stale) return stale;
     const h = req.headers.get("x-slack-signature");
-    if (!h) return "missing X-Slack-Signature";
+    if (!h) return "missing X-Slack-Signature: Slack signs every request with the app's signing secret; is this request from Slack?";
     const sig = h.startsWith("v0=") ? hexToBytes(h.slice(3)) : null;
     if (!sig) return "X-Slack-Signature must be v0=<hex>";
     return (await hmacMatches("sha256", keys, concat(`v0:${ts!.trim()}:`, req.body), sig)) ? null : "X-Slack-Signature does not match under any configured signing secret";
@@ -69,7 +69,7 @@ async function verifyFamily(req: WebhookRequest, keys: Uint8Array[], toleranceMs
   const id = req.headers.get(f.id);
   const ts = req.headers.get(f.timestamp);
   const sigs = req.headers.get(f.signature);
-  if (!id || !sigs) return `missing ${id ? f.signature : f.id}`;
+  if (!id || !sigs) return `missing ${id ? f.signature : f.id}: a delivery carries ${f.id}, ${f.timestamp} and ${f.signature} together`;
   const stale = staleReason(ts, toleranceMs, req.now, f.timestamp);
   if (stale) return stale;
   const data = concat(`${id}.${ts!.trim()}.`, req.body);

@@ -90,5 +90,35 @@ function parseYaml(text: string): unknown {
   if (deep) {
     throw new ApiError(400, `the YAML body nests deeper than ${MAX_MANIFEST_DEPTH} levels once its aliases are expanded (at ${fieldPath(deep.path)}), or an alias refers to a node that contains it: ${FLATTEN}`);
   }
+  const odd = notJson(value);
+  if (odd) {
+    throw new ApiError(400, `the YAML body holds ${odd.what} at ${fieldPath(odd.path)}: a manifest holds only what JSON can (strings, finite numbers, booleans, null, lists and maps); write it as a string`);
+  }
   return value;
+}
+
+/**
+ * The first value JSON cannot carry, which YAML tags produce: `!!binary` (bytes), `!!set`,
+ * `!!omap`, `!!timestamp` (a Date), `.nan` and `.inf`. Iterative; the value is known to be at most
+ * MAX_MANIFEST_DEPTH deep and acyclic by now, and shared nodes are visited once.
+ */
+function notJson(root: unknown): { path: PathKey[]; what: string } | undefined {
+  const seen = new Set<object>();
+  const stack: { v: unknown; path: PathKey[] }[] = [{ v: root, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (v === null || typeof v === "string" || typeof v === "boolean") continue;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return { path, what: `a number JSON cannot write (${Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf"})` };
+      continue;
+    }
+    if (typeof v !== "object") return { path, what: `a value of type ${typeof v}` };
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const proto = Object.getPrototypeOf(v);
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, path: [...path, i] }));
+    else if (proto === Object.prototype || proto === null) for (const [k, x] of Object.entries(v)) stack.push({ v: x, path: [...path, k] });
+    else return { path, what: `a ${proto?.constructor?.name ?? "non-JSON"} value (a YAML tag such as !!binary, !!set, !!omap or !!timestamp)` };
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import type { FieldError } from "../../errors.js";
+import { type FieldError, showValue } from "../../errors.js";
 import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
 import { Conditions } from "../conditions.js";
 import { defaultDeliveryNamespace, defaultRefNamespace, specOf } from "../destinations.js";
@@ -37,7 +37,7 @@ export const SubscriptionKind: KindDef = {
     if (!isObject(ch)) errs.push({ field: "spec.channel", message: "is required: a reference {apiVersion, kind, name} to a Channel or InMemoryChannel" });
     else {
       if (ch.apiVersion !== `${MESSAGING}/v1` || typeof ch.kind !== "string" || !CHANNEL_KINDS.has(ch.kind)) {
-        errs.push({ field: "spec.channel", message: `must reference a Channel or InMemoryChannel of ${MESSAGING}/v1, got ${String(ch.kind)} (${String(ch.apiVersion)})` });
+        errs.push({ field: "spec.channel", message: `must reference a Channel or InMemoryChannel of ${MESSAGING}/v1, got kind ${showValue(ch.kind)} of ${showValue(ch.apiVersion)}` });
       }
       if (typeof ch.name !== "string" || ch.name === "") errs.push({ field: "spec.channel.name", message: "is required" });
       if (ch.namespace !== undefined && ch.namespace !== ctx.namespace) {

@@ -1,4 +1,4 @@
-import type { FieldError } from "../../errors.js";
+import { type FieldError, showValue } from "../../errors.js";
 import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
 import { validateTriggerFilters, type TriggerFilterSpec } from "../../filters/index.js";
 import { Conditions } from "../conditions.js";
@@ -48,7 +48,7 @@ export const TriggerKind: KindDef = {
     if (old && old.spec?.broker !== spec.broker) {
       errs.push({
         field: "spec.broker",
-        message: `is immutable: it is "${String(old.spec?.broker)}" and cannot become "${String(spec.broker)}"; create a new Trigger instead`,
+        message: `is immutable: it is ${showValue(old.spec?.broker)} and cannot become ${showValue(spec.broker)}; create a new Trigger instead`,
       });
     }
     errs.push(...validateTriggerFilters(spec as TriggerFilterSpec, "spec"));
