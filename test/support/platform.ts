@@ -4,6 +4,8 @@ import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer } from "node:net";
+import { get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 
@@ -38,13 +40,23 @@ export function adminToken(): string {
   return m[1]!;
 }
 
+/** GET a URL's status; https with the self-signed certificate of `npm start -- --https` accepted. */
+function healthy(url: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const get = url.startsWith("https:") ? httpsGet : httpGet;
+    get(url, { rejectUnauthorized: false }, (r) => {
+      r.resume();
+      res(r.statusCode ?? 0);
+    }).on("error", rej);
+  });
+}
+
 async function waitReady(url: string, proc: ChildProcess, logs: () => string, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (proc.exitCode !== null) throw new Error(`npm start exited with ${proc.exitCode}:\n${logs()}`);
     try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) return;
+      if ((await healthy(`${url}/healthz`)) === 200) return;
     } catch {
       // not listening yet
     }
@@ -70,7 +82,8 @@ export async function startPlatform(opts: { port?: number; persistDir?: string; 
   proc.stdout!.on("data", (d) => (out = (out + d).slice(-200_000)));
   proc.stderr!.on("data", (d) => (out = (out + d).slice(-200_000)));
   const logs = () => out;
-  const url = `http://127.0.0.1:${port}`;
+  // `--https` (npm start's flag): the same port over TLS with a self-signed certificate.
+  const url = `${opts.extraArgs?.includes("--https") ? "https" : "http"}://127.0.0.1:${port}`;
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
   const signalGroup = async (sig: NodeJS.Signals) => {
     try {

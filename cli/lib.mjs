@@ -1,0 +1,101 @@
+// Shared pieces of the `eddy` command: flags, exit codes, where Eddy is, its token, HTTP.
+import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+/** Exit codes scripts can rely on (also in `eddy --help`). */
+export const EXIT = {
+  OK: 0,
+  /** Eddy answered, and the answer was a refusal (4xx) or an error (5xx). */
+  REFUSED: 1,
+  /** The command line is wrong: unknown flag, missing value, bad attribute name. */
+  USAGE: 2,
+  /** Eddy could not be reached (connection refused, DNS, TLS). */
+  UNREACHABLE: 3,
+};
+
+/** A wrong command line: printed with the subcommand's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** A failure that has its own exit code and a message that says what to do. */
+export class CommandError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * Parses a subcommand's flags with node:util parseArgs (strict: unknown flags are usage errors).
+ * `options` are parseArgs options; every command also takes --help.
+ */
+export function flags(argv, options, { positionals = false } = {}) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: positionals, strict: true });
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+}
+
+/** The admin token: --token, then $EDDY_TOKEN, then ADMIN_TOKEN in .dev.vars (here, then Eddy's folder). */
+export function findToken(given) {
+  if (given) return given;
+  if (process.env.EDDY_TOKEN) return process.env.EDDY_TOKEN;
+  for (const dir of [process.cwd(), PACKAGE_ROOT]) {
+    const file = join(dir, ".dev.vars");
+    if (!existsSync(file)) continue;
+    const m = /^ADMIN_TOKEN\s*=\s*["']?([^"'\n]+)["']?\s*$/m.exec(readFileSync(file, "utf8"));
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(url) {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+export function checkUrl(value, flag) {
+  let u;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new UsageError(`${flag} must be an absolute http or https URL, got "${value}"`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new UsageError(`${flag} must be an http or https URL, got "${value}"`);
+  return u.toString().replace(/\/$/, "");
+}
+
+/**
+ * One HTTP request. Self-signed certificates are accepted only for loopback servers (what
+ * `npm start -- --https` serves) or with `insecure`. Resolves with status, headers and body text;
+ * rejects with CommandError(UNREACHABLE) when nothing answers.
+ */
+export function request(url, { method = "GET", headers = {}, body, insecure = false } = {}) {
+  const u = new URL(url);
+  const lib = u.protocol === "https:" ? https : http;
+  return new Promise((resolvePromise, reject) => {
+    const req = lib.request(u, { method, headers, rejectUnauthorized: !(insecure || isLoopback(url)) }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", (e) => reject(new CommandError(`the answer from ${u.origin} broke off: ${e.message}`, EXIT.UNREACHABLE)));
+    });
+    req.on("error", (e) => reject(new CommandError(`cannot reach Eddy at ${u.origin}: ${e.message}; is it running (npm start)? --server sets where it is`, EXIT.UNREACHABLE)));
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** Reads all of standard input. */
+export async function readStdin() {
+  const chunks = [];
+  for await (const c of process.stdin) chunks.push(c);
+  return Buffer.concat(chunks);
+}
