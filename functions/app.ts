@@ -37,7 +37,7 @@ app.route("/webhooks", webhookIngress);
 app.route("/console", consoleRoutes);
 
 app.notFound((c) => {
-  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural}, addressables under /brokers, /channels, /inmemorychannels, /sequences, /parallels and /webhooks`;
+  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural} and /api/v1 (discovery: /api, /apis, /openapi/v3), addressables under /brokers, /channels, /inmemorychannels, /sequences, /parallels and /webhooks`;
   return render(c.req.path, new ApiError(404, msg));
 });
 
