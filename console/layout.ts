@@ -22,9 +22,10 @@ export interface Placed {
   height: number;
 }
 
-export function layoutGraph(graph: Graph): Placed {
+/** Left to right on wide screens; top to bottom on phones, where width is what runs out. */
+export function layoutGraph(graph: Graph, direction: "LR" | "TB" = "LR"): Placed {
   const g = new graphlib.Graph({ multigraph: true });
-  g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 56, marginx: 12, marginy: 12 });
+  g.setGraph({ rankdir: direction, nodesep: direction === "LR" ? 24 : 16, ranksep: direction === "LR" ? 56 : 44, marginx: 12, marginy: 12 });
   for (const n of graph.nodes) g.setNode(n.id, { width: NODE_W, height: NODE_H });
   graph.edges.forEach((e, i) => {
     // Dead letters are a side exit: a lighter weight keeps the main flow straight.

@@ -42,11 +42,12 @@ function render(el: HTMLElement, st: StatsBody, history: RateHistory): void {
   }
 }
 
-const W = 560;
 const H = 140;
 const PAD = { l: 40, r: 8, t: 10, b: 22 };
 
 function chart(history: RateHistory): Element {
+  // A narrower drawing on phones, so its labels keep a readable size once scaled to the screen.
+  const W = window.innerWidth < 700 ? 340 : 560;
   const series = SERIES.map((name) => ({ name, points: history.rates(name) }));
   const all = series.flatMap((x) => x.points);
   if (!all.length) return h("p", { class: "hint" }, "The rate chart fills in as stats are polled (every 3 s).");
@@ -69,6 +70,9 @@ function chart(history: RateHistory): Element {
   for (const sr of series) {
     if (!sr.points.length) continue;
     svg.appendChild(s("polyline", { points: sr.points.map((p) => `${x(p.t).toFixed(1)},${y(p.perSecond).toFixed(1)}`).join(" "), class: `line line-${sr.name}` }));
+    // The newest rate as a dot: visible from the first poll on, before there is a line to draw.
+    const last = sr.points.at(-1)!;
+    svg.appendChild(s("circle", { cx: x(last.t).toFixed(1), cy: y(last.perSecond).toFixed(1), r: 3, class: `dot line-${sr.name}` }));
   }
   const legend = h("ul", { class: "legend" }, series.map((sr) => h("li", { class: `key key-${sr.name}` }, `${LABEL[sr.name]} ${(sr.points.at(-1)?.perSecond ?? 0).toFixed(1)}/s`)));
   return h("figure", { class: "chart-box" }, svg, h("figcaption", {}, "Events per second over the last minutes"), legend);

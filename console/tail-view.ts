@@ -28,7 +28,7 @@ export function tailPanel(opts: { token: string; path: string; signal: AbortSign
       scheduled = false;
       const rows = model.visible();
       list.replaceChildren(...(rows.length ? rows.slice(0, 200).map((r) => rowItem(r)) : [h("li", { class: "tail-empty hint" }, model.total ? "No event passes the filter." : "Waiting for events…")]));
-      counts.textContent = `showing ${rows.length} of ${model.total}${model.paused ? `, ${model.heldCount} held while paused` : ""}`;
+      counts.textContent = `showing ${rows.length} of ${model.total}${model.paused ? `, ${model.heldCount} message${model.heldCount === 1 ? "" : "s"} held while paused` : ""}`;
       if (selected !== null) showDetail(model.find(selected));
     }, 100);
   };

@@ -40,7 +40,13 @@ export function namespaceView(ctx: Ctx, ns: string): HTMLElement {
       last = key;
       const graph = buildGraph(objects);
       const href = (plural: string, name: string) => routePath({ view: "object", ns, plural, name });
-      graphBox.replaceChildren(graph.nodes.length ? drawGraph(layoutGraph(graph), href) : h("p", {}, "Nothing in this namespace yet: apply a manifest below."));
+      const tall = window.innerWidth < 700;
+      const placed = layoutGraph(graph, tall ? "TB" : "LR");
+      graphBox.replaceChildren(graph.nodes.length ? drawGraph(placed, href) : h("p", {}, "Nothing in this namespace yet: apply a manifest below."));
+      // Top to bottom, the graph is often wider than a phone: start with its first node in view.
+      const first = [...placed.nodes].sort((a, b) => a.y - b.y || a.x - b.x)[0];
+      const svg = graphBox.querySelector("svg");
+      if (tall && first && svg) graphBox.scrollLeft = first.x * (svg.clientWidth / Math.max(1, placed.width)) - graphBox.clientWidth / 2;
       table.replaceChildren(objectsTable(ns, objects));
       status.textContent = `${objects.length} object${objects.length === 1 ? "" : "s"}, updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
@@ -49,7 +55,17 @@ export function namespaceView(ctx: Ctx, ns: string): HTMLElement {
   };
   void load();
   const timer = setInterval(() => void load(), REFRESH_MS);
-  ctx.signal.addEventListener("abort", () => clearInterval(timer));
+  // Turning a phone (or resizing a window) across the breakpoint switches the graph's direction.
+  const narrow = window.matchMedia("(max-width: 699px)");
+  const relayout = () => {
+    last = "";
+    void load();
+  };
+  narrow.addEventListener("change", relayout);
+  ctx.signal.addEventListener("abort", () => {
+    clearInterval(timer);
+    narrow.removeEventListener("change", relayout);
+  });
 
   return h(
     "section",

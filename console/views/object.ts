@@ -18,7 +18,7 @@ export function objectView(ctx: Ctx, r: { ns: string; plural: string; name: stri
   }
   const path = apiPath(k, r.ns, r.name);
   const badge = h("p", { class: "badge", role: "status" }, "Loading…");
-  const conditions = h("div");
+  const conditions = h("div", { class: "scroll-x" });
   const spec = h("pre", { class: "code yaml", tabindex: "0", "aria-label": "Spec as YAML" });
   const nav = h("p", { class: "links-inline" }, h("a", { href: routePath({ view: "namespace", ns: r.ns }) }, "Topology"), k.dispatcher ? h("a", { href: routePath({ view: "deadletters", ...r }) }, "Dead letters") : null);
   root.append(badge, nav);
@@ -63,8 +63,8 @@ function conditionsTable(o: KObject): HTMLElement {
   if (!conds.length) return h("p", {}, "No conditions reported yet.");
   return h(
     "table",
-    {},
-    h("thead", {}, h("tr", {}, ...["Type", "Status", "Reason", "Message", "Since"].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, conds.map((c) => h("tr", { class: `cond-${String(c.status).toLowerCase()}` }, h("td", {}, String(c.type ?? "")), h("td", {}, String(c.status ?? "")), h("td", {}, String(c.reason ?? "")), h("td", {}, String(c.message ?? "")), h("td", {}, String(c.lastTransitionTime ?? ""))))),
+    { class: "stack" },
+    h("thead", {}, h("tr", {}, ...["Type", "Status", "Reason", "Message"].map((t) => h("th", { scope: "col" }, t)), h("th", { scope: "col", class: "col-since" }, "Since"))),
+    h("tbody", {}, conds.map((c) => h("tr", { class: `cond-${String(c.status).toLowerCase()}` }, h("td", { "data-label": "Type" }, String(c.type ?? "")), h("td", { "data-label": "Status" }, String(c.status ?? "")), h("td", { "data-label": "Reason" }, String(c.reason ?? "")), h("td", { "data-label": "Message" }, String(c.message ?? "")), h("td", { class: "col-since", "data-label": "Since" }, String(c.lastTransitionTime ?? ""))))),
   );
 }

@@ -84,6 +84,10 @@ describe("topology", () => {
     expect(x("triggers/t1")).toBeLessThan(x("uri:http://a/"));
     expect(placed.width).toBeGreaterThanOrEqual(4 * NODE_W);
     for (const e of placed.edges) expect(e.points.length).toBeGreaterThan(1);
+    // On phones the same flow runs top to bottom.
+    const tall = layoutGraph(buildGraph([obj("PingSource", "tick", { sink: { ref: { kind: "Broker", name: "default" } } }), obj("Broker", "default")]), "TB");
+    const y = (id: string) => tall.nodes.find((n) => n.id === id)!.y;
+    expect(y("pingsources/tick")).toBeLessThan(y("brokers/default"));
     const t1 = placed.nodes.find((n) => n.id === "triggers/t1")!;
     const t2 = placed.nodes.find((n) => n.id === "triggers/t2")!;
     expect(Math.abs(t1.y - t2.y)).toBeGreaterThan(50);
