@@ -49,7 +49,8 @@ export function parseExtensions(text: string): [string, string][] {
     const eq = line.indexOf("=");
     const name = (eq < 0 ? line : line.slice(0, eq)).trim();
     if (eq < 0) throw new SendInvalid("extensions", `line ${i + 1}: write name=value`);
-    if (!/^[a-z0-9]+$/.test(name)) throw new SendInvalid("extensions", `line ${i + 1}: "${name}" is not an extension name (lower-case letters and digits only)`);
+    // The same rule as `eddy send --ext`: what the CloudEvents spec says names should be.
+    if (!/^[a-z0-9]{1,20}$/.test(name)) throw new SendInvalid("extensions", `line ${i + 1}: "${name}" is not an extension name (up to 20 lower-case letters and digits)`);
     if (RESERVED.has(name)) throw new SendInvalid("extensions", `line ${i + 1}: "${name}" is not an extension; use its own field`);
     out.push([name, line.slice(eq + 1).trim()]);
   }
@@ -70,7 +71,8 @@ export function buildSend(f: SendFields, newId: () => string): SendRequest {
   if (f.subject.trim()) headers["ce-subject"] = encodeHeaderValue(f.subject.trim());
   for (const [k, v] of parseExtensions(f.extensions)) headers[`ce-${k}`] = encodeHeaderValue(v);
   if (f.data !== "") {
-    const ct = f.contentType.trim() || "application/json";
+    // As `eddy send`: application/json when the data is JSON, else text/plain, unless given.
+    const ct = f.contentType.trim() || (isJson(f.data) ? "application/json" : "text/plain");
     if (/json/i.test(ct)) {
       try {
         JSON.parse(f.data);
@@ -81,6 +83,15 @@ export function buildSend(f: SendFields, newId: () => string): SendRequest {
     headers["Content-Type"] = ct;
   }
   return { id, headers, body: f.data };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -3,16 +3,16 @@ import { field, h } from "../dom.js";
 import { buildSend, SendInvalid, sendPath, type SendFields } from "../send.js";
 import type { Ctx } from "./ctx.js";
 
-/** The fields of `eddy send`, POSTed in binary mode to the object's address with the admin token. */
+/** The fields of `eddy send` (same defaults), POSTed in binary mode to the object's address with the admin token. */
 export function sendPanel(ctx: Ctx, addressUrl: string): HTMLElement {
   const inputs = {
-    type: h("input", { type: "text", name: "type", required: true, spellcheck: "false", value: "com.example.console" }),
+    type: h("input", { type: "text", name: "type", required: true, spellcheck: "false", value: "dev.eddy.console.event" }),
     source: h("input", { type: "text", name: "source", required: true, spellcheck: "false", value: "/eddy/console" }),
     id: h("input", { type: "text", name: "id", spellcheck: "false" }),
     subject: h("input", { type: "text", name: "subject", spellcheck: "false" }),
     extensions: h("textarea", { name: "extensions", rows: 2, spellcheck: "false", class: "code" }),
     data: h("textarea", { name: "data", rows: 4, spellcheck: "false", class: "code", value: '{"hello":"from the console"}' }),
-    contentType: h("input", { type: "text", name: "contentType", spellcheck: "false", value: "application/json" }),
+    contentType: h("input", { type: "text", name: "contentType", spellcheck: "false" }),
   } satisfies Record<keyof SendFields, HTMLInputElement | HTMLTextAreaElement>;
   const result = h("div", { "aria-live": "polite" });
   const button = h("button", { type: "submit" }, "Send");
@@ -21,7 +21,7 @@ export function sendPanel(ctx: Ctx, addressUrl: string): HTMLElement {
     { class: "send-form" },
     h("div", { class: "grid2" }, field("Type", inputs.type), field("Source", inputs.source), field("ID", inputs.id, "Generated when empty."), field("Subject", inputs.subject)),
     field("Extensions", inputs.extensions, "One name=value per line."),
-    h("div", { class: "grid2" }, field("Data", inputs.data), field("Content type", inputs.contentType)),
+    h("div", { class: "grid2" }, field("Data", inputs.data), field("Content type", inputs.contentType, "Default: application/json when the data is JSON, else text/plain.")),
     button,
     result,
   );

@@ -103,7 +103,9 @@ describe("console", () => {
     expect(await x("brokers/default")).toBeLessThan(await x("triggers/orders"));
     expect(await fitsWidth(page)).toBe(true);
     await shot(page, "topology");
-    await page.getByRole("link", { name: /^Trigger orders/ }).first().click();
+    // Keyboard: a node is a link that takes the focus and opens on Enter.
+    await page.locator("svg.graph a", { has: page.locator('[data-node="triggers/orders"]') }).focus();
+    await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: "Trigger orders" }).waitFor();
     expect(new URL(page.url()).pathname).toBe(`/console/namespaces/${ns}/triggers/orders`);
     await page.getByText("retry: 0").waitFor();
@@ -154,7 +156,7 @@ describe("console", () => {
     await page.close();
   });
 
-  it("lists a dead letter, opens it, and redrives it to its Trigger once the subscriber is back", async () => {
+  it("lists a dead letter, opens it, redrives it to its Trigger once the subscriber is back, and purges another", async () => {
     const auth = { Authorization: `Bearer ${p.token}` };
     const sent = await post(`${p.url}/brokers/${ns}/default`, { ...binaryHeaders({ specversion: "1.0", id: "order-7", source: "/shop", type: "com.example.order" }), ...auth }, '{"order":7}');
     expect(sent.status).toBe(202);
@@ -176,6 +178,19 @@ describe("console", () => {
     expect(got!.headers["ce-id"]).toBe("order-7");
     expect(got!.status).toBe(202);
     await expect.poll(() => entry.count(), { timeout: 15_000 }).toBe(0);
+
+    // Purged: a second failure is kept, then removed for good after the confirming click.
+    failing = true;
+    await post(`${p.url}/brokers/${ns}/default`, { ...binaryHeaders({ specversion: "1.0", id: "order-8", source: "/shop", type: "com.example.order" }), ...auth }, "{}");
+    const second = page.locator("tr[data-dead-letter]").filter({ hasText: "order-8" });
+    await second.waitFor({ timeout: 20_000 });
+    await page.getByLabel("Select order-8").check();
+    await page.getByRole("button", { name: "Purge selected" }).click();
+    await page.getByRole("button", { name: "Confirm: purge 1" }).click();
+    await page.getByText("Purged 1.").waitFor();
+    await expect.poll(() => second.count()).toBe(0);
+    const left = await api.call("GET", `/apis/${V1}/namespaces/${ns}/brokers/default/deadletters`);
+    expect(left.body.items.map((e: { eventId: string }) => e.eventId)).not.toContain("order-8");
     await page.close();
   });
 

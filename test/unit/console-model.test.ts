@@ -142,6 +142,10 @@ describe("send", () => {
     expect(bad({ extensions: "id=1" })?.[1]).toMatch(/use its own field/);
     expect(bad({ data: "{nope" })?.[0]).toBe("data");
     expect(bad({ data: "plain", contentType: "text/plain" })).toBeNull();
+    expect(bad({ extensions: "averyveryverylongname1=x" })?.[0]).toBe("extensions");
+    // No content type given: JSON data says application/json, anything else text/plain (as eddy send).
+    expect(buildSend({ ...fields, contentType: "" }, () => "x").headers["Content-Type"]).toBe("application/json");
+    expect(buildSend({ ...fields, data: "hello", contentType: "" }, () => "x").headers["Content-Type"]).toBe("text/plain");
     expect(sendPath("https://events.example.com/brokers/demo/default")).toBe("/brokers/demo/default");
   });
 });
