@@ -12,7 +12,8 @@ export function ensureChromium(): string {
   if (process.getuid?.() !== 0) throw new Error(`${CHROMIUM} is missing; install it with: sudo apt-get install -y chromium`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   execFileSync("apt-get", ["update", "-qq"], { stdio: ["ignore", "inherit", "inherit"], env, timeout: 300_000 });
-  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], { stdio: ["ignore", "inherit", "inherit"], env, timeout: 600_000 });
+  // Only what a headless browser needs: no recommends (udev, printing...), but the fonts it recommends.
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-liberation"], { stdio: ["ignore", "inherit", "inherit"], env, timeout: 600_000 });
   if (!existsSync(CHROMIUM)) throw new Error(`apt-get installed chromium but ${CHROMIUM} is still missing`);
   return CHROMIUM;
 }
