@@ -1,8 +1,9 @@
 // The web console in real headless Chromium (Debian's package, driven by playwright-core) against
 // Eddy started with `npm start`: sign in, topology, live tail, dead letters, send, apply.
-// Screenshots of what a person sees land in docs/images/console-*.png.
+// Screenshots of what a person sees land in .e2e/screenshots/console-*.png (not tracked, so a test
+// run leaves the work tree clean); CONSOLE_SCREENSHOTS_DIR=docs/images refreshes the README's.
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Api, broker, imc, subscription, trigger, uniqueNs } from "../support/api.js";
@@ -14,7 +15,7 @@ import { startSink, type Sink } from "../support/sink.js";
 const p = inject("platform");
 const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
 const V1 = "eventing.knative.dev/v1";
-const IMAGES = join(ROOT, "docs", "images");
+const IMAGES = resolve(ROOT, process.env.CONSOLE_SCREENSHOTS_DIR ?? join(".e2e", "screenshots"));
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
