@@ -42,7 +42,22 @@ export interface CrdInfo {
  * Knative Eventing's published CRDs (core/kube/knative, Apache-2.0, vendored by
  * scripts/vendor-knative-crds.mjs) and Eddy's own WebhookSource.
  */
-export const CRDS: readonly CrdInfo[] = [...(knative.crds as unknown as CrdInfo[]), WEBHOOK_SOURCE_CRD];
+export const CRDS: readonly CrdInfo[] = [...(knative.crds as unknown as CrdInfo[]).map(withEddyFields), WEBHOOK_SOURCE_CRD];
+
+/**
+ * Fields Eddy accepts beyond Knative's schema, added here so that strict field validation and
+ * `kubectl explain` know them; the vendored file stays as Knative published it.
+ */
+function withEddyFields(crd: CrdInfo): CrdInfo {
+  if (crd.kind !== "PingSource") return crd;
+  const spec = crd.schema.properties?.spec ?? {};
+  const delivery: Schema = {
+    type: "object",
+    description: "Eddy: the retry and dead-letter policy of the ticks (Knative's PingSource has none), as a Broker's spec.delivery.",
+    "x-kubernetes-preserve-unknown-fields": true,
+  };
+  return { ...crd, schema: { ...crd.schema, properties: { ...crd.schema.properties, spec: { ...spec, properties: { ...spec.properties, delivery } } } } };
+}
 
 /** Built-in kinds Eddy serves under `/api/v1`, as Kubernetes describes them (no categories: not in `all`). */
 const CORE: readonly CrdInfo[] = [{

@@ -66,7 +66,7 @@ function ownerOf(list: Owner[], manager: string, operation: Owner["operation"], 
  * @example
  * next.metadata.managedFields = afterUpdate(old, next, "kubectl-client-side-apply", "eventing.knative.dev/v1", new Date());
  */
-export function afterUpdate(old: Resource | undefined, next: Manifest, manager: string, apiVersion: string, now: Date): ManagedFieldsEntry[] {
+export function afterUpdate(old: Resource | undefined, next: Manifest | Resource, manager: string, apiVersion: string, now: Date): ManagedFieldsEntry[] {
   const list = owners(old);
   const before = fieldsOf(old);
   const after = fieldsOf(next);

@@ -10,6 +10,7 @@ import { requireAdmin } from "./auth.js";
 import { isKubeProtobuf, protobufObjectMeta } from "../../core/kube/protobuf.js";
 import { readBody } from "../body.js";
 import { readManifest } from "./manifest.js";
+import { listAllNamespaces } from "./objects.js";
 import { answer, baseUrl, type C, checkNamespace, unwrap } from "./request.js";
 
 /**
@@ -109,3 +110,6 @@ coreV1.delete("/namespaces/:name", async (c) => {
   }
   return answer({ ...namespaceObject(n), status: { phase: "Terminating" } }, 200);
 });
+
+// `kubectl get serviceaccounts -A`: the core group's namespaced kinds across every namespace.
+coreV1.get("/:plural", listAllNamespaces);

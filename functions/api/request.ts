@@ -32,7 +32,8 @@ export function checkNamespace(ns: string): void {
 
 /** The kind at `/apis/{group}/{version}/.../{plural}` or `/api/v1/.../{plural}` (core group). */
 export function kindAt(c: C): { kind: KindDef; path: KindPath } {
-  const { group = "", version = "", plural = "" } = c.req.param() as Record<string, string>;
+  // `/api/v1/...` routes have no group or version parameter: the core group's only version is v1.
+  const { group = "", version = "v1", plural = "" } = c.req.param() as Record<string, string>;
   const kind = kindByPath(group, version, plural);
   if (!kind) {
     throw new ApiError(404, `the server could not find the requested resource: Eddy does not serve ${plural} in ${group ? `${group}/` : ""}${version}; \`kubectl api-resources\` lists what it serves`);

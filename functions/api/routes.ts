@@ -44,6 +44,13 @@ api.put(`${base}/:name`, replaceObject);
 api.patch(`${base}/:name`, patchObject);
 api.delete(`${base}/:name`, deleteObject);
 api.get("/:group/:version/:plural", listAllNamespaces);
+// Wrong verbs for a collection or an object: 405 naming the ones that exist, as Kubernetes answers.
+api.on(["PUT", "PATCH", "DELETE"], base, () => {
+  throw new ApiError(405, "a collection takes GET (list, watch) and POST (create); PUT, PATCH and DELETE go to one object: .../{plural}/{name}", [], {}, { Allow: "GET, POST" }, "MethodNotAllowed");
+});
+api.post(`${base}/:name`, () => {
+  throw new ApiError(405, "POST creates in a collection (.../{plural}); an object takes GET, PUT, PATCH and DELETE", [], {}, { Allow: "GET, PUT, PATCH, DELETE" }, "MethodNotAllowed");
+});
 
 /** Eddy's addition: what a Broker or Channel accepted, delivered, retried, dead-lettered and dropped, and why. */
 api.get(`${base}/:name/stats`, async (c) => {

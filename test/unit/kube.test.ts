@@ -119,6 +119,14 @@ describe("field validation against Knative's schema", () => {
   });
 });
 
+describe("Eddy's fields beyond Knative's schema", () => {
+  it("accepts a PingSource's spec.delivery", async () => {
+    const { PingSourceKind } = await import("../../core/resources/kinds/sources.js");
+    const ping = { spec: { schedule: "* * * * *", sink: { uri: "http://x/" }, delivery: { retry: 2 }, bogus: 1 } };
+    expect(unknownFields(ping, crdOf(PingSourceKind).schema)).toEqual(["spec.bogus"]);
+  });
+});
+
 describe("Table output", () => {
   it("uses the CRD's printer columns and Kubernetes' ages", () => {
     const b = broker({ annotations: { "eventing.knative.dev/broker.class": "Eddy" } }, {}, { address: { url: "http://x/brokers/ns/b" }, conditions: [{ type: "Ready", status: "True" }] });

@@ -109,6 +109,9 @@ describe("object API", () => {
     expect(smp.body.message).toMatch(/merge/);
     const missing = await call("PATCH", `${V1}/namespaces/${ns}/brokers/nope`, { spec: {} }, { "Content-Type": "application/merge-patch+json" });
     expect(missing.status).toBe(404);
+    const collection = await call("PATCH", `${V1}/namespaces/${ns}/brokers`, { spec: {} }, { "Content-Type": "application/merge-patch+json" });
+    expect(collection.status).toBe(405);
+    expect(collection.headers.get("allow")).toBe("GET, POST");
   });
 
   it("server-side apply creates, records managedFields, and answers conflicts with 409 unless forced", async () => {
@@ -199,6 +202,10 @@ describe("object API", () => {
     expect((await call("GET", `${ORIGIN}/api/v1/namespaces/${uid("none")}`)).status).toBe(404);
     const all = await call("GET", `${V1}/brokers`);
     expect(all.body.items.some((i: any) => i.metadata.namespace === ns)).toBe(true);
+    expect((await call("POST", `${ORIGIN}/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: "producer" } })).status).toBe(201);
+    const accounts = await call("GET", `${ORIGIN}/api/v1/serviceaccounts`);
+    expect(accounts.body.kind).toBe("ServiceAccountList");
+    expect(accounts.body.items.map((i: any) => `${i.metadata.namespace}/${i.metadata.name}`)).toContain(`${ns}/producer`);
   });
 });
 
