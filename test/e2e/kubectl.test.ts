@@ -162,6 +162,17 @@ describe.skipIf(kubectlMissing !== undefined)("kubectl against Eddy over https",
     expect((await kubectl(["get", "trigger", "greetings"])).code).toBe(1);
   });
 
+  it("creates and deletes a namespace, with what is in it, and finds kinds by category", async () => {
+    const other = uniqueNs("kctl");
+    expect(await ok(["create", "namespace", other])).toBe(`namespace/${other} created\n`);
+    expect(await ok(["-n", other, "apply", "-f", "-"], "apiVersion: messaging.knative.dev/v1\nkind: InMemoryChannel\nmetadata:\n  name: orders\n")).toBe("inmemorychannel.messaging.knative.dev/orders created\n");
+    expect(await ok(["-n", other, "get", "messaging", "-o", "name"])).toBe("inmemorychannel.messaging.knative.dev/orders\n");
+    expect(await ok(["-n", other, "get", "imc", "-o", "name"])).toBe("inmemorychannel.messaging.knative.dev/orders\n");
+    expect(await ok(["delete", "namespace", other])).toBe(`namespace "${other}" deleted\n`);
+    expect((await kubectl(["get", "namespace", other])).code).toBe(1);
+    expect((await kubectl(["-n", other, "get", "imc", "orders"])).code).toBe(1);
+  });
+
   it("gets 401 with a wrong token", async () => {
     const r = await kubectl(["get", "brokers", "--token", "wrong"]);
     expect(r.code).toBe(1);
