@@ -5,11 +5,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import autocannon from "autocannon";
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { newSigningKey } from "../scripts/signing-key.mjs";
 
 export const TOKEN = "bench-token";
+/** The key Eddy signs ServiceAccount tokens with, as `npm start` would write it to .dev.vars. */
+const SIGNING_KEY = JSON.stringify(newSigningKey());
 
 /** Eddy's bundled Worker under plain Miniflare over HTTP, with the bindings of wrangler.toml. */
-export async function startEddy(bundle, workerOptions) {
+export async function startEddy(bundle, workerOptions, bindings = {}) {
   const persist = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   const mf = new Miniflare({
     ...workerOptions,
@@ -17,7 +20,7 @@ export async function startEddy(bundle, workerOptions) {
     modules: true,
     scriptPath: bundle,
     modulesRoot: dirname(bundle),
-    bindings: { ...workerOptions.bindings, ADMIN_TOKEN: TOKEN },
+    bindings: { ...workerOptions.bindings, ADMIN_TOKEN: TOKEN, EDDY_SIGNING_KEY: SIGNING_KEY, ...bindings },
     host: "127.0.0.1",
     port: 0,
     durableObjectsPersist: join(persist, "do"),
@@ -99,7 +102,7 @@ export function percentile(sorted, p) {
  * Every request carries a unique id, a run tag and its send time (performance.now of this process,
  * which also hosts the sink) so arrival latency can be measured.
  */
-export async function load({ url, tag, connections, seconds, rate, amount, keys }) {
+export async function load({ url, tag, connections, seconds, rate, amount, keys, auth }) {
   let n = 0;
   const result = await autocannon({
     url,
@@ -113,6 +116,9 @@ export async function load({ url, tag, connections, seconds, rate, amount, keys 
         ...req,
         headers: {
           "content-type": "application/json",
+          // The admin token is accepted as a sender (the token check itself is measured on its own row);
+          // `auth` null sends none, a string sends that Authorization header.
+          ...(auth === null ? {} : { authorization: auth ?? `Bearer ${TOKEN}` }),
           "ce-specversion": "1.0",
           "ce-type": "dev.eddy.bench",
           "ce-source": "/bench",
@@ -172,7 +178,7 @@ export async function paced({ url, tag, rate, seconds }) {
       fetch(url, {
         method: "POST",
         headers: {
-          "content-type": "application/json", "ce-specversion": "1.0", "ce-type": "dev.eddy.bench", "ce-source": "/bench",
+          "content-type": "application/json", authorization: `Bearer ${TOKEN}`, "ce-specversion": "1.0", "ce-type": "dev.eddy.bench", "ce-source": "/bench",
           "ce-id": `${tag}-${i}`, "ce-benchtag": tag, "ce-benchsent": String(performance.now()),
         },
         body: '{"bench":true}',

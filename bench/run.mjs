@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { drain, load, paced, startBaseline, startEddy, startSink, TOKEN } from "./lib.mjs";
+import { authBench, renderAuth } from "./auth.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -124,6 +125,17 @@ async function main() {
 
   const sink = await startSink();
   const eddy = await startEddy(join(dist, "index.js"), workerOptions);
+  const identity = () => authBench({ eddy, bundle: join(dist, "index.js"), workerOptions, sink, brokerWithTriggers, seconds: SECONDS, connections: CONNECTIONS });
+  if (process.env.BENCH_ONLY === "auth") {
+    // Just the identity row, printed, nothing written: `BENCH_ONLY=auth npm run bench`.
+    try {
+      console.log(renderAuth(await identity()).join("\n"));
+    } finally {
+      await eddy.stop();
+      await sink.close();
+    }
+    return;
+  }
   const base = await startBaseline(sink.url);
   const results = { date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadavg: loadavg() }, seconds: SECONDS, connections: CONNECTIONS, rows: {} };
   try {
@@ -168,6 +180,8 @@ async function main() {
       const url = await brokerWithTriggers(eddy, `ord-${mode}`, 1, `${sink.url}delay5/`, { triggerAnnotations: { "eddy.dev/delivery-order": mode } });
       results.ordering.push({ mode, ...(await throughput(sink, url, `ord-${mode}`, { keys: 100 })) });
     }
+    step("sender identity: ingress with token verification against ingress without, alternating");
+    results.auth = await identity();
   } finally {
     await eddy.stop();
     await base.stop();
@@ -229,6 +243,7 @@ function render(r) {
     lines.push("", "| delivery order (100 keys, 5 ms subscriber) | ingress events/s | delivered events/s | vs unordered | duplicates / lost |", "| --- | --- | --- | --- | --- |");
     for (const x of r.ordering) lines.push(`| ${x.mode} | ${x.ingressPerSec} | ${x.deliveredPerSec} | ${ratio(x.deliveredPerSec, un.deliveredPerSec)} | ${x.duplicates} / ${x.lost} |`);
   }
+  if (r.auth) lines.push(...renderAuth(r.auth));
   if (r.filters) {
     lines.push("", "| filter | evaluations/s | cost per evaluation vs a no-filter pass |", "| --- | --- | --- |");
     for (const f of r.filters) lines.push(`| ${f.name} | ${Math.round(f.opsPerSec).toLocaleString("en-US")} | ${(1 / f.ratioToNoFilter).toFixed(1)}× |`);

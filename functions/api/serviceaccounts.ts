@@ -8,6 +8,8 @@ import type { Env } from "../env.js";
 import { issuerOf, ringOf } from "../identity.js";
 import { requireAdmin } from "./auth.js";
 import { readManifest } from "./manifest.js";
+import { readBody } from "../body.js";
+import { isKubeProtobuf, protobufManifest, protobufTokenRequest } from "../../core/identity/protobuf.js";
 
 type C = Context<{ Bindings: Env }>;
 
@@ -57,6 +59,21 @@ function manifestOf(body: unknown): unknown {
   return { ...(apiVersion !== undefined ? { apiVersion } : {}), ...(kind !== undefined ? { kind } : {}), ...(metadata !== undefined ? { metadata } : {}) };
 }
 
+/**
+ * The request body as JSON or YAML, or decoded from the protobuf kubectl sends for built-in kinds
+ * (`kubectl create serviceaccount`, `kubectl create token`).
+ */
+async function body(c: C, decode: (bytes: Uint8Array) => unknown): Promise<unknown> {
+  if (!(c.req.header("content-type") ?? "").startsWith("application/vnd.kubernetes.protobuf")) return readManifest(c.req.raw);
+  const bytes = await readBody(c.req.raw, 64 * 1024);
+  if (!isKubeProtobuf(bytes)) throw new ApiError(400, "the protobuf body does not start with Kubernetes' k8s\\0 envelope; send JSON or YAML instead");
+  try {
+    return decode(bytes);
+  } catch (e) {
+    throw new ApiError(400, `the protobuf body cannot be read (${(e as Error).message}); send it as JSON instead`);
+  }
+}
+
 const base = "/namespaces/:ns/serviceaccounts";
 
 serviceAccounts.get(base, async (c) => {
@@ -67,7 +84,7 @@ serviceAccounts.get(base, async (c) => {
 
 serviceAccounts.post(base, async (c) => {
   const { ns, stub: s } = stub(c);
-  return c.json(show(unwrap<Resource>(await s.create(ns, PATH, manifestOf(await readManifest(c.req.raw)), issuerOf(c.env, c.req.url)))), 201);
+  return c.json(show(unwrap<Resource>(await s.create(ns, PATH, manifestOf(await body(c, protobufManifest)), issuerOf(c.env, c.req.url)))), 201);
 });
 
 serviceAccounts.get(`${base}/:name`, async (c) => {
@@ -77,7 +94,7 @@ serviceAccounts.get(`${base}/:name`, async (c) => {
 
 serviceAccounts.put(`${base}/:name`, async (c) => {
   const { ns, stub: s } = stub(c);
-  const r = unwrap<{ object: Resource; created: boolean }>(await s.replace(ns, PATH, c.req.param("name"), manifestOf(await readManifest(c.req.raw)), issuerOf(c.env, c.req.url)));
+  const r = unwrap<{ object: Resource; created: boolean }>(await s.replace(ns, PATH, c.req.param("name"), manifestOf(await body(c, protobufManifest)), issuerOf(c.env, c.req.url)));
   return c.json(show(r.object), r.created ? 201 : 200);
 });
 
@@ -91,7 +108,7 @@ serviceAccounts.post(`${base}/:name/token`, async (c) => {
   const { ns, stub: s } = stub(c);
   const name = c.req.param("name");
   const issuer = issuerOf(c.env, c.req.url);
-  const spec = tokenSpec(await readManifest(c.req.raw), name, issuer);
+  const spec = tokenSpec(await body(c, protobufTokenRequest), name, issuer);
   unwrap<Resource>(await s.get(ns, PATH, name)); // 404 for an unknown ServiceAccount
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + spec.expirationSeconds;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { startSink, type Sink } from "../support/sink.js";
 import { loadVectors } from "../support/vectors.js";
+import { senderAuth } from "../support/emit.js";
 
 const p = inject("platform");
 const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
@@ -29,7 +30,7 @@ describe("CloudEvents HTTP conformance vectors through a Broker", () => {
   it.each(vectors.map((v) => [`${v.file}#${v.index} (${v.mode}, ${v.attrs.specversion})`, v] as const))("%s", async (_name, v) => {
     // Vectors reuse ids; a per-vector source keeps deliveries apart.
     const source = `${v.attrs.source}?vector=${v.file}-${v.index}`;
-    const headers = { ...v.headers };
+    const headers = { ...v.headers, ...senderAuth() };
     let body = v.body;
     if (v.mode === "binary") headers["ce-source"] = source;
     else body = JSON.stringify({ ...JSON.parse(v.body), source });

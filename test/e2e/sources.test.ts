@@ -6,6 +6,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { TEST_SECRETS } from "../support/global-platform.js";
 import { sign } from "../support/sign.js";
+import { senderAuth } from "../support/emit.js";
 import { startSink, type Sink, sinkPool } from "../support/sink.js";
 
 const p = inject("platform");
@@ -197,7 +198,7 @@ describe("EventType", () => {
     const sub = await sink();
     await api.apply(trigger(ns, "t", "quiet", sub.url));
     await api.waitReady("eventing.knative.dev/v1", "Trigger", ns, "t");
-    await fetch(url, { method: "POST", headers: { "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/q", "ce-type": "quiet.type" } });
+    await fetch(url, { method: "POST", headers: { ...senderAuth(), "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/q", "ce-type": "quiet.type" } });
     await sub.waitFor(1);
     await new Promise((r) => setTimeout(r, 500));
     expect(await eventTypes(ns)).toEqual([]);

@@ -10,7 +10,7 @@ export interface ApiResponse<T = any> {
 const PLURALS: Record<string, string> = {
   Broker: "brokers", Trigger: "triggers", Channel: "channels", InMemoryChannel: "inmemorychannels",
   Subscription: "subscriptions", Sequence: "sequences", Parallel: "parallels",
-  PingSource: "pingsources", WebhookSource: "webhooksources", EventType: "eventtypes",
+  PingSource: "pingsources", WebhookSource: "webhooksources", EventType: "eventtypes", EventPolicy: "eventpolicies",
 };
 
 export function pathFor(apiVersion: string, kind: string, ns: string, name?: string): string {

@@ -11,6 +11,7 @@ import { KeyConfigError, keyRing } from "../../core/identity/keys.js";
 import { deliveryToken, signToken, verifyToken } from "../../core/identity/tokens.js";
 import { standardWebhookHeaders, SigningSecretError } from "../../core/identity/webhook-signature.js";
 import type { CloudEvent } from "../../core/cloudevents/event.js";
+import { protobufManifest, protobufTokenRequest } from "../../core/identity/protobuf.js";
 
 async function privateJwk(alg: "ES256" | "RS256", kid?: string): Promise<string> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -163,5 +164,23 @@ describe("Standard Webhooks signatures", () => {
   it("explains a secret that is not whsec_", async () => {
     await expect(standardWebhookHeaders("plain", "ORDERS_SECRET", "e", null)).rejects.toBeInstanceOf(SigningSecretError);
     await expect(standardWebhookHeaders("plain", "ORDERS_SECRET", "e", null)).rejects.toThrow(/ORDERS_SECRET must be a Standard Webhooks secret/);
+  });
+});
+
+describe("kubectl's protobuf bodies", () => {
+  const enc = new TextEncoder();
+  const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(Math.floor(n / 128))]);
+  const bytes = (field: number, b: Uint8Array | number[]) => [...varint(field * 8 + 2), ...varint(b.length), ...b];
+  const str = (field: number, s: string) => bytes(field, [...enc.encode(s)]);
+  const num = (field: number, n: number) => [...varint(field * 8), ...varint(n)];
+  const envelope = (obj: number[]) => new Uint8Array([0x6b, 0x38, 0x73, 0x00, ...bytes(1, str(1, "v1")), ...bytes(2, obj)]);
+
+  it("reads a TokenRequest's audiences and expiry, and a ServiceAccount's name", () => {
+    const spec = [...str(1, "eventing.knative.dev/broker/demo/default"), ...str(1, "urn:other"), ...num(4, 1200)];
+    expect(protobufTokenRequest(envelope([...bytes(1, str(1, "app")), ...bytes(2, spec)]))).toEqual({
+      spec: { audiences: ["eventing.knative.dev/broker/demo/default", "urn:other"], expirationSeconds: 1200 },
+    });
+    expect(protobufManifest(envelope(bytes(1, str(1, "producer"))))).toEqual({ metadata: { name: "producer" } });
+    expect(() => protobufManifest(new Uint8Array([1, 2, 3, 4]))).toThrow(/k8s/);
   });
 });
