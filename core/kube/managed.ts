@@ -1,6 +1,6 @@
 import { ApiError } from "../errors.js";
 import type { Manifest, Resource } from "../resources/types.js";
-import { deepEqual, fieldsOf, fromFieldsV1, isMap, key, overlaps, removeAt, toFieldsV1, unkey, valueAt } from "./fieldset.js";
+import { deepEqual, fieldsOf, fromFieldsV1, isMap, overlaps, removeAt, toFieldsV1, unkey, valueAt } from "./fieldset.js";
 
 /** One entry of `metadata.managedFields`. */
 export interface ManagedFieldsEntry {
@@ -135,7 +135,7 @@ export function serverSideApply(
   mine.fields = new Set(applied);
   // Fields taken over by this apply, or shared at the same value, stay with their other owners.
   for (const o of list) if (o !== mine) for (const k of [...o.fields]) if (!fieldsOf(merged).has(k)) o.fields.delete(k);
-  (merged.metadata ??= {}).managedFields = entries(list) as unknown as Record<string, unknown>[] as never;
+  (merged.metadata ??= {}).managedFields = entries(list);
   return { object: merged };
 }
 
@@ -146,5 +146,3 @@ function stripped(config: Manifest): Manifest {
   if (isMap(out.metadata)) for (const f of ["managedFields", "uid", "creationTimestamp", "generation"]) delete out.metadata[f];
   return out as Manifest;
 }
-
-export { key };

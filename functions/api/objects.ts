@@ -5,10 +5,11 @@ import { jsonPatch, mergePatch } from "../../core/kube/patch.js";
 import { parseIncludeObject, table, tableContentType, tableVersion } from "../../core/kube/table.js";
 import { WatchView, type WatchOptions } from "../../core/kube/watch.js";
 import type { Manifest, Resource } from "../../core/resources/types.js";
+import { readBody } from "../body.js";
 import { readManifest } from "./manifest.js";
 import { watchResponse } from "./watch.js";
 import {
-  answer, baseUrl, checkFields, type C, listNamespace, live, notFound, type Target, targetOf, unwrap, writeOptions,
+  answer, baseUrl, checkFields, type C, registerNamespace, live, notFound, type Target, targetOf, unwrap, writeOptions,
 } from "./request.js";
 
 /**
@@ -94,7 +95,7 @@ export async function createObject(c: C): Promise<Response> {
     (body as Manifest).metadata = { ...(body.metadata as object), managedFields: afterUpdate(undefined, body as Manifest, opts.manager, t.apiVersion, new Date()) };
   }
   const obj = unwrap<Resource>(await t.stub.create(t.ns, t.path, body, baseUrl(c), opts.dryRun));
-  if (!opts.dryRun) await listNamespace(c, t.ns);
+  if (!opts.dryRun) await registerNamespace(c, t.ns);
   return answer(obj, 201, warnings);
 }
 
@@ -109,7 +110,7 @@ export async function replaceObject(c: C): Promise<Response> {
     (body as Manifest).metadata = { ...(body.metadata as object), managedFields: afterUpdate(old, body as Manifest, opts.manager, t.apiVersion, new Date()) };
   }
   const { object, created } = unwrap<{ object: Resource; created: boolean }>(await t.stub.replace(t.ns, t.path, name, body, baseUrl(c), opts.dryRun));
-  if (created && !opts.dryRun) await listNamespace(c, t.ns);
+  if (created && !opts.dryRun) await registerNamespace(c, t.ns);
   return answer(object, created ? 201 : 200, warnings);
 }
 
@@ -158,7 +159,7 @@ export async function patchObject(c: C): Promise<Response> {
     const res = (await t.stub.replace(t.ns, t.path, name, next, baseUrl(c), opts.dryRun)) as unknown as { ok: boolean; error?: { status: number } };
     if (!res.ok && res.error?.status === 409 && current && !pinned && attempt < 4) continue;
     const { object, created } = unwrap<{ object: Resource; created: boolean }>(res);
-    if (created && !opts.dryRun) await listNamespace(c, t.ns);
+    if (created && !opts.dryRun) await registerNamespace(c, t.ns);
     return answer(object, created ? 201 : 200, warnings);
   }
 }
@@ -168,15 +169,17 @@ export async function deleteObject(c: C): Promise<Response> {
   const t = targetOf(c);
   const name = c.req.param("name")!;
   const opts = writeOptions(c);
-  let options: Record<string, unknown> = {};
-  if (c.req.raw.body && c.req.header("content-length") !== "0") {
-    const raw = await readManifest(c.req.raw).catch((e: unknown) => {
-      if (e instanceof ApiError && /empty/.test(e.message)) return {};
-      throw e;
-    });
-    if (!isMap(raw)) throw new ApiError(400, "the DELETE body must be a DeleteOptions object");
-    options = raw;
+  // kubectl sends DeleteOptions as JSON; an empty body means none.
+  const text = new TextDecoder().decode(await readBody(c.req.raw, 64 * 1024)).trim();
+  let options: unknown = {};
+  if (text) {
+    try {
+      options = JSON.parse(text);
+    } catch (e) {
+      throw new ApiError(400, `the DELETE body is not JSON (${(e as Error).message}); send a DeleteOptions object or nothing`);
+    }
   }
+  if (!isMap(options)) throw new ApiError(400, "the DELETE body must be a DeleteOptions object, e.g. {\"preconditions\":{\"uid\":\"...\"}}");
   const pre = isMap(options.preconditions) ? options.preconditions : {};
   const dryRun = opts.dryRun || (Array.isArray(options.dryRun) && options.dryRun.includes("All"));
   const obj = unwrap<Resource>(await t.stub.remove(t.ns, t.path, name, baseUrl(c), {

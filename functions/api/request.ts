@@ -115,6 +115,6 @@ export function answer(body: unknown, status: number, warnings: string[] = [], c
 }
 
 /** Records a namespace in the directory once it holds an object (for `kubectl get namespaces`). */
-export async function listNamespace(c: C, ns: string): Promise<void> {
+export async function registerNamespace(c: C, ns: string): Promise<void> {
   await c.env.DIRECTORY.get(c.env.DIRECTORY.idFromName("global")).add(ns);
 }
