@@ -7,6 +7,8 @@ import { CommandError, EXIT, UsageError } from "./lib.mjs";
 const COMMANDS = {
   kubeconfig: () => import("./commands/kubeconfig.mjs"),
   send: () => import("./commands/send.mjs"),
+  tail: () => import("./commands/tail.mjs"),
+  deadletters: () => import("./commands/deadletters.mjs"),
 };
 
 async function help() {
