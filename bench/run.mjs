@@ -57,6 +57,7 @@ async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 1, trig
 async function measure(sink, url, tag, fanout, amount) {
   const t0 = performance.now();
   const ingress = await load({ url, tag, connections: CONNECTIONS, ...(amount ? { amount } : { seconds: SECONDS }) });
+  refused(tag, ingress);
   const expected = ingress.ok * fanout;
   const d = await drain(sink, tag, expected, 120_000);
   const r = sink.runs.get(tag);
@@ -82,12 +83,18 @@ async function measure(sink, url, tag, fanout, amount) {
 async function throughput(sink, url, tag, { keys } = {}) {
   const t0 = performance.now();
   const ingress = await load({ url, tag, connections: CONNECTIONS, seconds: SECONDS, keys });
+  refused(tag, ingress);
   const d = await drain(sink, tag, ingress.ok, 120_000);
-  const r = sink.runs.get(tag);
+  const r = sink.runs.get(tag) ?? { last: t0 };
   return {
     ingressPerSec: round(ingress.ok / SECONDS), deliveredPerSec: round(d.delivered / ((r.last - t0) / 1000)),
     delivered: d.delivered, expected: ingress.ok, duplicates: d.duplicates, lost: d.lost,
   };
+}
+
+/** A row whose requests were refused measures nothing: stop with the reason rather than print it. */
+function refused(tag, r) {
+  if (r.non2xx > 0 || r.ok === 0) throw new Error(`${tag}: ${r.non2xx} of ${r.sent} requests were refused (${r.ok} accepted); the figures would be meaningless`);
 }
 
 function round(x) {

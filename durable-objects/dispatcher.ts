@@ -19,6 +19,10 @@ import { LEDGER_MIGRATIONS, LEDGER_SCHEMA } from "./ledger/schema.js";
 import { SqlLedgerStore } from "./ledger/sql-store.js";
 import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
 import { deliverInternal } from "./objects.js";
+import { DEAD_LETTER_SCHEMA, DeadLetters, DEFAULT_DEAD_LETTER_RETENTION_MS, type DeadLetterEntry } from "./deadletters.js";
+import { Tail } from "./tail.js";
+import type { DeadLetterFailure, TailOutcome } from "./ledger/machine.js";
+import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import { SenderGuard, stampingQueue, withDeliveryAuth } from "./sender.js";
 import type { Sender } from "../core/identity/policy.js";
 import { deliverySigner } from "../functions/identity.js";
@@ -34,6 +38,8 @@ export interface DispatcherStats {
   connectionsHighWater: number;
   /** Storage flushes of the data path and the calls they carried, since the object started. */
   groupCommit: { flushes: number; writes: number };
+  /** How many partitions stand behind the address (this object is one of them). */
+  partitionCount: number;
 }
 
 /**
@@ -53,9 +59,14 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   /** Every write of the data path goes through here, so concurrent calls share one storage flush. */
   protected readonly commits: GroupCommit;
   protected readonly outbox: Outbox;
+  /** Events kept when no dead-letter sink took them (index here, bodies in R2). */
+  protected readonly deadLetters: DeadLetters;
+  protected readonly tail: Tail;
   protected plan: DispatcherPlan | null = null;
   private version = 0;
   protected routes = new Map<string, RoutePlan>();
+  private soonAt: number | null = null;
+  private soonTimer: ReturnType<typeof setTimeout> | undefined;
   /** (type, source) pairs already reported to the control plane, and those being reported. */
   private seenTypes = new Set<string>();
   private reportingTypes = new Map<string, ObservedType>();
@@ -67,7 +78,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Sql(ctx.storage.sql);
-    this.db.migrate([[...LEDGER_SCHEMA, ...COUNTER_SCHEMA, "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL)"], ...LEDGER_MIGRATIONS]);
+    this.createSchema();
+    this.deadLetters = new DeadLetters(this.db, env.ARCHIVE, () => this.owner.name);
+    this.tail = new Tail(ctx);
     this.counters = new Counters(this.db, () => this.owner.name);
     this.clock = new AlarmClock(ctx.storage);
     this.commits = new GroupCommit(ctx.storage, () => this.counters.flush());
@@ -82,8 +95,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       settle: (o) => void this.commits.run(() => this.ledger.settle([o], Date.now())).catch(() => {}),
       requeue: (items) => this.ledger.retrySoon(items, Date.now()),
     }, outboxOptions(env));
-    this.ledger = new Ledger(this.store, this.outbox, this.clock, this, this.counters, ledgerOptions(env));
-    this.db.run("CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))");
+    const timer = { wakeAt: (at: number) => this.clock.wakeAt(at), soon: (at: number) => this.soon(at) };
+    this.ledger = new Ledger(this.store, this.outbox, timer, this, this.counters, ledgerOptions(env));
     for (const r of this.db.all<{ type: string; source: string }>("SELECT type, source FROM event_types")) this.seenTypes.add(`${r.type}\n${r.source}`);
     const saved = this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'plan'");
     void ctx.blockConcurrencyWhile(async () => {
@@ -108,14 +121,144 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     return this.routes.get(uid);
   }
 
+  allRoutes(): Iterable<RoutePlan> {
+    return this.routes.values();
+  }
+
+  /** One in-memory timer at the earliest time asked for; the ledger's waits stay in storage regardless. */
+  private soon(at: number): void {
+    if (this.soonAt !== null && this.soonAt <= at) return;
+    if (this.soonTimer) clearTimeout(this.soonTimer);
+    this.soonAt = at;
+    this.soonTimer = setTimeout(() => {
+      this.soonAt = null;
+      this.soonTimer = undefined;
+      void this.commits.run(() => this.ledger.tick(Date.now())).catch(() => {});
+    }, Math.max(0, at - Date.now()));
+  }
+
   /** Takes this object's current routes from the control plane; stale versions are ignored. */
   async configure(plan: DispatcherPlan | null, version: number): Promise<void> {
     if (version < this.version) return;
+    if (this.plan !== null && plan === null) await this.forget(`${this.plan.kind.toLowerCase()}-deleted`);
     this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('plan', ?)", JSON.stringify({ plan, version }));
-    const deleted = this.plan !== null && plan === null;
-    const kind = this.plan?.kind;
     this.apply(plan, version);
-    if (deleted) this.ledger.dropAll(`${(kind ?? "owner").toLowerCase()}-deleted`, Date.now());
+  }
+
+  /**
+   * The owner was deleted: what is pending is dropped (each drop logged), then every table and the
+   * alarm go, so an object created again under the same name starts from nothing.
+   */
+  private async forget(reason: string): Promise<void> {
+    this.ledger.dropAll(reason, Date.now());
+    this.counters.flush();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.clock.fired();
+    this.seenTypes.clear();
+    this.createSchema();
+  }
+
+  /** Every table of the object, under versioned migrations (after a wipe too). */
+  protected createSchema(): void {
+    this.db.migrate([[...LEDGER_SCHEMA, ...COUNTER_SCHEMA, "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL)"], ...LEDGER_MIGRATIONS]);
+    this.db.run("CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))");
+    for (const stmt of DEAD_LETTER_SCHEMA) this.db.run(stmt);
+  }
+
+  // --- dead letters and the live tail (see deadletters.ts and tail.ts) -------------------------
+
+  get watching(): boolean {
+    return this.tail.watching;
+  }
+
+  onOutcome(row: DeliveryRow, eventId: string, outcome: TailOutcome, status: number | undefined): void {
+    this.tail.delivery(row.route, {
+      eventId, route: this.routes.get(row.route)?.name ?? row.route, hop: row.hop, outcome, attempt: row.attempt + 1, ...(status !== undefined ? { status } : {}),
+    });
+  }
+
+  keepDeadLetter(row: DeliveryRow, event: CloudEvent, f: DeadLetterFailure, now: number): boolean {
+    if (this.deadLetterRetention() <= 0) return false;
+    const name = this.routes.get(row.route)?.name ?? row.route;
+    this.deadLetters.keep(event, { uid: row.route, name }, f.status, f.reason, f.detail, f.attempts, now, row.redrive_of ?? undefined);
+    this.flushDeadLetters();
+    return true;
+  }
+
+  redriveDone(entryId: string): void {
+    this.deadLetters.remove(entryId);
+    this.flushDeadLetters();
+  }
+
+  /** `eddy.dev/deadletter-retention` of the owner; 0 turns keeping off (drops, as before). */
+  private deadLetterRetention(): number {
+    const ms = this.plan?.options?.deadLetterRetentionMs;
+    return typeof ms === "number" ? ms : DEFAULT_DEAD_LETTER_RETENTION_MS;
+  }
+
+  private flushDeadLetters(): void {
+    // After this turn's commit; the alarm is the backstop if the object dies first.
+    setTimeout(() => void this.deadLetters.flush(), 0);
+    this.clock.wakeAt(Date.now() + 60_000);
+  }
+
+  async deadLetterList(route?: string): Promise<DeadLetterEntry[] | null> {
+    if (!this.plan) return null;
+    return this.deadLetters.list(route ? { route } : {});
+  }
+
+  async deadLetterGet(id: string): Promise<(DeadLetterEntry & { event: unknown }) | null | undefined> {
+    if (!this.plan) return null;
+    return this.deadLetters.get(id);
+  }
+
+  /** Delivers kept dead letters again to their route as it is now; each entry goes once delivered. */
+  async deadLetterRedrive(sel: { ids?: string[]; route?: string; all?: boolean }): Promise<{ redriven: number; skipped: string[] } | null> {
+    if (!this.plan) return null;
+    const picked = this.deadLetters.select(sel);
+    const skipped: string[] = [];
+    const ready: { id: string; route: string; event: CloudEvent }[] = [];
+    for (const p of picked) {
+      const event = this.routes.has(p.route) ? await this.deadLetters.event(p.id) : undefined;
+      if (event) ready.push({ ...p, event });
+      else skipped.push(p.id);
+    }
+    await this.commits.run(() => {
+      for (const r of ready) this.ledger.redrive(r.event, MAX_BROKER_TTL, r.route, r.id, Date.now());
+    });
+    return { redriven: ready.length, skipped };
+  }
+
+  async deadLetterPurge(id: string): Promise<boolean | null> {
+    if (!this.plan) return null;
+    const gone = this.deadLetters.remove(id);
+    await this.deadLetters.flush();
+    return gone;
+  }
+
+  /** WebSocket upgrades for the live tail (`?route=<uid>` limits it to one route's deliveries). */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    if (!this.plan) return new Response("not found", { status: 404 });
+    return this.tail.accept(new URL(request.url).searchParams.get("route") ?? undefined);
+  }
+
+  override async webSocketMessage(): Promise<void> {
+    // The tail only talks; what a watcher sends is ignored.
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.tail.closed();
+    try {
+      ws.close(code === 1005 ? 1000 : code, "bye");
+    } catch {
+      // already closed
+    }
+  }
+
+  override async webSocketError(): Promise<void> {
+    this.tail.closed();
   }
 
   /**
@@ -133,6 +276,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       if (!this.plan) return { ok: false, status: 404 }; // deleted while the call waited for the flush
       const now = Date.now();
       for (const ev of events) {
+        if (this.tail.watching) this.tail.event(ev, Number(this.plan.options?.partition ?? 0));
         this.accept(ev, now);
         this.observe(ev);
       }
@@ -146,6 +290,16 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     await this.commits.run(() => this.ledger.settle(outcomes, Date.now()));
   }
 
+  /** How many partitions stand behind this object's address; null when it is not configured. */
+  async partitions(): Promise<number | null> {
+    return this.plan ? this.partitionCount() : null;
+  }
+
+  private partitionCount(): number {
+    const n = Number(this.plan?.options?.partitions ?? 1);
+    return Number.isInteger(n) && n > 0 ? n : 1;
+  }
+
   /** The event for a delivery whose queue message could not carry it; null when already settled. */
   async loadEvent(id: number, gen: number): Promise<CloudEvent | null> {
     return this.ledger.eventFor(id, gen);
@@ -157,13 +311,26 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       counters: this.counters.snapshot(), pending: this.ledger.pending(), recentDrops: this.counters.recentDrops(),
       connectionsHighWater: this.outbox.stats().connectionsHighWater,
       groupCommit: { flushes: this.commits.flushes, writes: this.commits.jobsRun },
+      partitionCount: this.partitionCount(),
     };
   }
 
   override async alarm(): Promise<void> {
     this.clock.fired();
-    this.ledger.alarm(Date.now());
+    const now = Date.now();
+    this.ledger.alarm(now);
     await this.outbox.flush();
+    await this.sweepDeadLetters(now);
+  }
+
+  /** Moves kept bodies to R2 and forgets entries past their retention. */
+  protected async sweepDeadLetters(now: number): Promise<void> {
+    const retention = this.deadLetterRetention();
+    if (retention > 0) this.deadLetters.sweep(now, retention);
+    await this.deadLetters.flush();
+    const oldest = this.deadLetters.oldest();
+    if (oldest !== undefined) this.clock.wakeAt(Math.max(now + 1000, oldest + retention));
+    if (this.deadLetters.unflushed) this.clock.wakeAt(now + 5000);
   }
 
   /** One attempt made by this object: an RPC to an object of this system, or an HTTP request. */

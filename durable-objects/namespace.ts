@@ -10,6 +10,7 @@ import { autoEventType, type ObservedType } from "../core/resources/eventtypes.j
 import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
 import { log } from "../core/log.js";
 import { authSettings } from "../core/identity/settings.js";
+import { physicalPlans } from "../core/partitions.js";
 import { dispatcherNamespace, type Env } from "../functions/env.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
@@ -270,7 +271,7 @@ export class Namespace extends DurableObject<Env> {
 
   private async push(plans: Map<string, DispatcherPlan>): Promise<void> {
     const pushed = new Map(this.db.all<{ key: string; hash: string }>("SELECT key, hash FROM pushed").map((r) => [r.key, r.hash]));
-    const want = new Map<string, DispatcherPlan | null>(plans);
+    const want = new Map<string, DispatcherPlan | null>(physicalPlans(plans));
     for (const key of pushed.keys()) if (!want.has(key)) want.set(key, null);
     const version = this.rv;
     let failed = false;

@@ -42,6 +42,8 @@ export interface Env {
   SCHEDULER: DurableObjectNamespace<Scheduler>;
   /** The namespaces in use (one instance, "global"), for `kubectl get namespaces` and `-A`. */
   DIRECTORY: DurableObjectNamespace<Directory>;
+  /** Kept dead letters (and the event archive): an R2 bucket; local R2 lives in .wrangler/state. */
+  ARCHIVE?: R2Bucket;
   DELIVERY_QUEUE: Queue<DeliveryMessage>;
   DEAD_LETTER_QUEUE: Queue<DeliveryMessage>;
 }

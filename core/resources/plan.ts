@@ -1,5 +1,6 @@
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { TriggerFilterSpec } from "../filters/index.js";
+import type { RouteFlow } from "./flow.js";
 
 /**
  * Where a delivery goes. `internal` targets are this system's own addressables, reached in-process;
@@ -24,7 +25,7 @@ export interface RouteSender {
  * One delivery route of a data-plane object: a Trigger of a Broker or a Subscription of a Channel.
  * Each route has its own retry state for every event it takes.
  */
-export interface RoutePlan {
+export interface RoutePlan extends RouteFlow {
   /** uid of the Trigger or Subscription, stable across updates. */
   uid: string;
   kind: string;

@@ -12,7 +12,7 @@ export const requireAdmin: MiddlewareHandler<{ Bindings: Env }> = async (c, next
   if (!expected) {
     throw new ApiError(500, "the control plane has no ADMIN_TOKEN: set it with `wrangler secret put ADMIN_TOKEN` (or in .dev.vars locally)");
   }
-  const header = c.req.header("authorization") ?? "";
+  const header = c.req.header("authorization") ?? bearerFromSubprotocol(c.req.header("sec-websocket-protocol"));
   const m = /^Bearer\s+(.+)$/i.exec(header);
   if (!m) {
     throw new ApiError(401, "missing bearer token: send `Authorization: Bearer <ADMIN_TOKEN>` (the token is in .dev.vars locally)", [], {}, { "WWW-Authenticate": 'Bearer realm="eddy"' });
@@ -33,4 +33,19 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
   const [ha, hb] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
   return crypto.subtle.timingSafeEqual(ha, hb);
+}
+
+/**
+ * Browsers cannot set headers on a WebSocket, so (as the Kubernetes API server does) the token may
+ * come as the subprotocol `base64url.bearer.authorization.k8s.io.<base64url of the token>`.
+ */
+function bearerFromSubprotocol(protocols: string | undefined): string {
+  const p = protocols?.split(",").map((x) => x.trim()).find((x) => x.startsWith("base64url.bearer.authorization.k8s.io."));
+  if (!p) return "";
+  try {
+    const b64 = p.slice("base64url.bearer.authorization.k8s.io.".length).replaceAll("-", "+").replaceAll("_", "/");
+    return `Bearer ${atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4))}`;
+  } catch {
+    return "";
+  }
 }

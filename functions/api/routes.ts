@@ -1,9 +1,11 @@
 import { Hono, type Context } from "hono";
+import { statsOf } from "../../durable-objects/objects.js";
 import { ApiError } from "../../core/errors.js";
 import type { KindPath } from "../../durable-objects/namespace.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import { dispatcherNamespace, type Env } from "../env.js";
 import { requireAdmin } from "./auth.js";
+import { registerDeadLetterRoutes } from "./deadletters.js";
 import { createObject, deleteObject, getObject, listAllNamespaces, listObjects, patchObject, replaceObject } from "./objects.js";
 
 type C = Context<{ Bindings: Env }>;
@@ -53,14 +55,15 @@ api.post(`${base}/:name`, () => {
 });
 
 /** Eddy's addition: what a Broker or Channel accepted, delivered, retried, dead-lettered and dropped, and why. */
+registerDeadLetterRoutes(api);
+
 api.get(`${base}/:name/stats`, async (c) => {
   const { ns, path } = target(c);
   const name = c.req.param("name");
   const kind = kindByPath(path.group, path.version, path.plural)!;
   if (!kind.dataPlane) throw new ApiError(404, `${path.plural} have no stats subresource; Brokers, Channels and InMemoryChannels do`);
   const key = kind.dataPlane(ns, name);
-  const dns = dispatcherNamespace(c.env, key.binding);
-  const stats = await dns.get(dns.idFromName(key.name)).stats();
+  const stats = await statsOf(c.env, key);
   if (!stats) throw new ApiError(404, `${path.plural} "${name}" not found in namespace "${ns}"`);
   return c.json(stats);
 });

@@ -41,7 +41,7 @@ export class Api {
   }
 
   /** PUT (create or replace) a manifest; throws unless 200/201. */
-  async apply<T = any>(manifest: { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; [field: string]: unknown }): Promise<T> {
+  async apply<T = any>(manifest: { apiVersion: string; kind: string; metadata: { name: string; namespace: string; [field: string]: unknown }; [field: string]: unknown }): Promise<T> {
     const r = await this.call<T>("PUT", pathFor(manifest.apiVersion, manifest.kind, manifest.metadata.namespace, manifest.metadata.name), manifest);
     if (r.status !== 200 && r.status !== 201) throw new Error(`apply ${manifest.kind}/${manifest.metadata.name}: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body;
@@ -81,7 +81,7 @@ export function trigger(ns: string, name: string, brokerName: string, subscriber
   return {
     apiVersion: "eventing.knative.dev/v1",
     kind: "Trigger",
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace: ns } as { name: string; namespace: string; annotations?: Record<string, string> },
     spec: { broker: brokerName, subscriber: { uri: subscriberUri }, ...extra },
   };
 }
@@ -89,7 +89,7 @@ export function trigger(ns: string, name: string, brokerName: string, subscriber
 const MESSAGING = "messaging.knative.dev/v1";
 
 export function imc(ns: string, name: string, spec: Record<string, unknown> = {}) {
-  return { apiVersion: MESSAGING, kind: "InMemoryChannel", metadata: { name, namespace: ns }, spec };
+  return { apiVersion: MESSAGING, kind: "InMemoryChannel", metadata: { name, namespace: ns } as { name: string; namespace: string; annotations?: Record<string, string> }, spec };
 }
 
 export function channel(ns: string, name: string, spec: Record<string, unknown> = {}) {

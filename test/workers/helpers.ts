@@ -13,7 +13,7 @@ export function uid(prefix = "k"): string {
   return `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
 }
 
-export async function apply(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; [field: string]: unknown }, plural: string): Promise<any> {
+export async function apply(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace: string; [field: string]: unknown }; [field: string]: unknown }, plural: string): Promise<any> {
   const r = await SELF.fetch(`${ORIGIN}/apis/${obj.apiVersion}/namespaces/${obj.metadata.namespace}/${plural}/${obj.metadata.name}`, {
     method: "PUT",
     headers: { ...AUTH, "Content-Type": "application/json" },

@@ -4,6 +4,7 @@ import { addressStatus, Conditions } from "../conditions.js";
 import { eventTypeReference } from "../eventtypes.js";
 import type { KindDef } from "../kind.js";
 import { isObject, validateDelivery } from "../validate.js";
+import { deadLetterRetentionMs, partitionCount, validateDeadLetterRetention, validatePartitions } from "../../partitions.js";
 import { targetAuthorization, withAudience } from "../identity.js";
 
 export const BROKER_CLASS_ANNOTATION = "eventing.knative.dev/broker.class";
@@ -38,6 +39,8 @@ export const BrokerKind: KindDef = {
     const spec = obj.spec ?? {};
     if (!isObject(spec)) return [{ field: "spec", message: "must be an object" }];
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
+    errs.push(...validatePartitions(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
+    errs.push(...validateDeadLetterRetention(obj.metadata?.annotations));
     if (spec.config !== undefined && !isObject(spec.config)) errs.push({ field: "spec.config", message: "must be an object (a KReference)" });
     if (old) {
       const was = old.metadata.annotations?.[BROKER_CLASS_ANNOTATION];
@@ -76,6 +79,8 @@ export const BrokerKind: KindDef = {
       routes: [],
       options: {
         eventTypes: eventTypeReference("eventing.knative.dev/v1", "Broker", obj.metadata.name, ctx.namespace, obj.metadata.annotations),
+        partitions: partitionCount(obj.metadata.annotations),
+        deadLetterRetentionMs: deadLetterRetentionMs(obj.metadata.annotations),
         auth: authz.auth,
       },
     });

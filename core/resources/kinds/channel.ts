@@ -1,5 +1,6 @@
 import type { FieldError } from "../../errors.js";
 import type { DeliverySpec } from "../../delivery/policy.js";
+import { deadLetterRetentionMs, partitionCount, validateDeadLetterRetention, validatePartitions } from "../../partitions.js";
 import { channelSubscribers, defaultSubscribable } from "../channelable.js";
 import { addressStatus, Conditions } from "../conditions.js";
 import { targetAuthorization, withAudience } from "../identity.js";
@@ -41,6 +42,8 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
     validate(obj, old, ctx) {
       const spec = obj.spec ?? {};
       const errs: FieldError[] = [...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs)];
+      errs.push(...validatePartitions(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
+      errs.push(...validateDeadLetterRetention(obj.metadata?.annotations));
       if (kind === "Channel") {
         const t = spec.channelTemplate;
         if (!isObject(t) || typeof t.apiVersion !== "string" || typeof t.kind !== "string") {
@@ -69,6 +72,8 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
         key, kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes: [],
         options: {
           eventTypes: eventTypeReference(`${MESSAGING}/v1`, kind, obj.metadata.name, ctx.namespace, obj.metadata.annotations),
+          partitions: partitionCount(obj.metadata.annotations),
+          deadLetterRetentionMs: deadLetterRetentionMs(obj.metadata.annotations),
           auth: authz.auth,
         },
       });

@@ -1,13 +1,14 @@
 import { type FieldError, showValue } from "../../errors.js";
 import { toPolicy, type DeliverySpec } from "../../delivery/policy.js";
+import { routeFlow, validateRouteFlow } from "../flow.js";
+import { senderIdentity, signingSecret } from "../identity.js";
+import { validateSigningSecret } from "../../identity/webhook-signature.js";
 import { Conditions } from "../conditions.js";
 import { defaultDeliveryNamespace, defaultRefNamespace, specOf } from "../destinations.js";
 import type { KindDef } from "../kind.js";
 import type { Destination } from "../types.js";
 import { isObject, validateDelivery, validateDestination } from "../validate.js";
 import { MESSAGING } from "./channel.js";
-import { senderIdentity, signingSecret } from "../identity.js";
-import { validateSigningSecret } from "../../identity/webhook-signature.js";
 
 const CHANNEL_KINDS = new Set(["Channel", "InMemoryChannel"]);
 
@@ -50,6 +51,7 @@ export const SubscriptionKind: KindDef = {
     errs.push(...validateDestination(spec.subscriber, "spec.subscriber", ctx.namespace, ctx.refs));
     errs.push(...validateDestination(spec.reply, "spec.reply", ctx.namespace, ctx.refs, false));
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
+    errs.push(...validateRouteFlow(obj.metadata?.annotations));
     errs.push(...validateSigningSecret(obj.metadata?.annotations));
     return errs;
   },
@@ -88,6 +90,7 @@ export const SubscriptionKind: KindDef = {
         ...(reply?.target ? { reply: reply.target } : {}),
         ...(dls?.target ? { deadLetter: dls.target } : {}),
         policy: toPolicy(delivery),
+        ...routeFlow(obj.metadata.annotations),
         sender: identity.sender,
         ...signing,
       });

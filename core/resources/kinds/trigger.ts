@@ -7,6 +7,7 @@ import type { KindDef } from "../kind.js";
 import type { Destination } from "../types.js";
 import { isObject, validateDelivery, validateDestination, validateName } from "../validate.js";
 import { BrokerKind } from "./broker.js";
+import { routeFlow, validateRouteFlow } from "../flow.js";
 import { senderIdentity, signingSecret } from "../identity.js";
 import { validateSigningSecret } from "../../identity/webhook-signature.js";
 
@@ -55,6 +56,7 @@ export const TriggerKind: KindDef = {
     errs.push(...validateDestination(spec.subscriber, "spec.subscriber", ctx.namespace, ctx.refs));
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
     errs.push(...validateDependency(obj.metadata?.annotations, ctx.namespace));
+    errs.push(...validateRouteFlow(obj.metadata?.annotations));
     errs.push(...validateSigningSecret(obj.metadata?.annotations));
     return errs;
   },
@@ -95,6 +97,7 @@ export const TriggerKind: KindDef = {
         subscriber: sub.target,
         ...(dls?.target ? { deadLetter: dls.target } : {}),
         policy: toPolicy(delivery),
+        ...routeFlow(obj.metadata.annotations),
         sender: identity.sender,
         ...signing,
       });
