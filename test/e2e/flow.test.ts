@@ -112,6 +112,8 @@ describe("flow control", () => {
     expect((await post(url, ev("s-1"), "{}")).status).toBe(202);
     const [first, second] = await s.waitFor(2, 15_000);
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+    // The sink has answered; the outcome settles a moment later.
+    await expect.poll(async () => (await api.call("GET", `/apis/${V1}/namespaces/${ns}/brokers/default/stats`)).body.counters.delivered).toBe(1);
     const st = (await api.call("GET", `/apis/${V1}/namespaces/${ns}/brokers/default/stats`)).body;
     expect(st.counters).toMatchObject({ throttled: 1, delivered: 1 });
     expect(st.counters.retried ?? 0).toBe(0); // retry: 0, and nothing was spent on the 429

@@ -14,7 +14,7 @@ const sink = sinkPool(afterEach);
 const V1 = "eventing.knative.dev/v1";
 const M = "messaging.knative.dev/v1";
 const cond = (obj: any, type: string) => obj?.status?.conditions?.find((c: any) => c.type === type);
-const cron = () => fetch(`${p.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`);
+const cron = () => fetch(`${p.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
 
 describe("rekt TriggerDependencyAnnotation", () => {
   const dependency = '{"kind":"PingSource","name":"test-ping-source-annotation","apiVersion":"sources.knative.dev/v1"}';

@@ -117,7 +117,7 @@ describe("WebhookSource", () => {
 });
 
 describe("PingSource", () => {
-  const cron = () => fetch(`${p.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`);
+  const cron = () => fetch(`${p.url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
 
   it("delivers its decoded dataBase64 on a tick of the per-minute Cron Trigger", async () => {
     const ns = uniqueNs("ping");
