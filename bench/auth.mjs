@@ -1,8 +1,20 @@
 // `npm run bench` row for sender identity: ingress with token verification against ingress without.
-// Two Eddy instances from the same bundle — one with AUTHENTICATION_OIDC disabled, one as deployed —
-// each with a Broker and one Trigger; runs alternate between them (rounds), each drained before the
-// next, and the medians are reported. Producers reuse their token, as real ones do.
+// Two fresh Eddy instances from the same bundle, set up alike — one with AUTHENTICATION_OIDC
+// disabled, one as deployed — each with a Broker and one Trigger; runs alternate between them
+// (rounds), each drained before the next, and the medians are reported. Producers reuse their token,
+// as real ones do. Beside it, the verification itself without HTTP (bench/tokens.ts).
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { drain, load, startEddy, TOKEN } from "./lib.mjs";
+
+async function tokenBench() {
+  const out = join(mkdtempSync(join(tmpdir(), "eddy-tbench-")), "tokens.mjs");
+  await build({ entryPoints: [join(dirname(fileURLToPath(import.meta.url)), "tokens.ts")], bundle: true, format: "esm", platform: "neutral", outfile: out, logLevel: "warning" });
+  return (await import(out)).tokenBench();
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -21,11 +33,11 @@ async function serviceAccountToken(eddy, ns, audience) {
 
 /**
  * @param {object} o
- * @param {{ url: string }} o.eddy the instance as deployed (AUTHENTICATION_OIDC enabled)
  * @param {(eddy: { url: string }, name: string, n: number, sinkUrl: string) => Promise<string>} o.brokerWithTriggers
  */
-export async function authBench({ eddy, bundle, workerOptions, sink, brokerWithTriggers, seconds, connections, rounds = 3 }) {
+export async function authBench({ bundle, workerOptions, sink, brokerWithTriggers, seconds, connections, rounds = 3 }) {
   const off = await startEddy(bundle, workerOptions, { AUTHENTICATION_OIDC: "disabled" });
+  const eddy = await startEddy(bundle, workerOptions);
   try {
     const onUrl = await brokerWithTriggers(eddy, "auth", 1, sink.url);
     const offUrl = await brokerWithTriggers(off, "auth", 1, sink.url);
@@ -55,9 +67,11 @@ export async function authBench({ eddy, bundle, workerOptions, sink, brokerWithT
       };
     }
     out.costPercent = Math.round((1 - out.tokenVerification.eventsPerSec / out.noVerification.eventsPerSec) * 1000) / 10;
+    out.micro = await tokenBench();
     return out;
   } finally {
     await off.stop();
+    await eddy.stop();
   }
 }
 
@@ -72,5 +86,11 @@ export function renderAuth(a) {
     row("ServiceAccount token (JWT) verified", a.tokenVerification),
     row("admin token", a.adminToken),
     `| cost of token verification | ${a.costPercent}% of throughput | |`,
+    "",
+    "| token work without HTTP (Node, one ES256 key) | µs per call |",
+    "| --- | --- |",
+    `| verify a token new to the isolate (signature and claims) | ${a.micro.firstVerifyUs} |`,
+    `| verify a token seen before (claims only) | ${a.micro.cachedVerifyUs} |`,
+    `| token for a delivery, from the cache | ${a.micro.deliveryTokenUs} |`,
   ];
 }

@@ -132,7 +132,7 @@ async function main() {
 
   const sink = await startSink();
   const eddy = await startEddy(join(dist, "index.js"), workerOptions);
-  const identity = () => authBench({ eddy, bundle: join(dist, "index.js"), workerOptions, sink, brokerWithTriggers, seconds: SECONDS, connections: CONNECTIONS });
+  const identity = () => authBench({ bundle: join(dist, "index.js"), workerOptions, sink, brokerWithTriggers, seconds: SECONDS, connections: CONNECTIONS });
   if (process.env.BENCH_ONLY === "auth") {
     // Just the identity row, printed, nothing written: `BENCH_ONLY=auth npm run bench`.
     try {
