@@ -25,7 +25,7 @@ import type { DeadLetterFailure, TailOutcome } from "./ledger/machine.js";
 import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import { SenderGuard, stampingQueue, withDeliveryAuth } from "./sender.js";
 import type { Sender } from "../core/identity/policy.js";
-import { deliverySigner } from "../functions/identity.js";
+import { deliverySigner } from "./delivery-signer.js";
 import { Sql } from "./sql.js";
 
 export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 } | { ok: false; status: 403; message: string };

@@ -1,12 +1,9 @@
-import type { CloudEvent } from "../core/cloudevents/event.js";
-import type { AttemptSpec } from "../core/delivery/messages.js";
 import { ApiError } from "../core/errors.js";
 import { keyRing, KeyConfigError, type KeyRing } from "../core/identity/keys.js";
 import { audienceOf } from "../core/identity/names.js";
 import type { Sender } from "../core/identity/policy.js";
 import { authSettings } from "../core/identity/settings.js";
-import { deliveryToken, looksLikeJwt, verifyToken } from "../core/identity/tokens.js";
-import { standardWebhookHeaders } from "../core/identity/webhook-signature.js";
+import { looksLikeJwt, verifyToken } from "../core/identity/tokens.js";
 import { KINDS } from "../core/resources/registry.js";
 import type { Env } from "./env.js";
 
@@ -83,34 +80,4 @@ export async function authenticate(env: Env, req: Request, audience: string): Pr
   throw unauthorized(v.reason, true);
 }
 
-/**
- * Headers that say who sends a delivery, for `attempt`: `Authorization: Bearer <JWT>` when the
- * destination has an audience and authentication is on (the route's identity, cached tokens), and
- * Standard Webhooks headers when the route names a signing secret.
- */
-export function deliverySigner(env: Env): (spec: AttemptSpec, event: CloudEvent, body: Uint8Array | null) => Promise<Record<string, string>> {
-  return async (spec, event, body) => {
-    const auth = spec.auth;
-    const out: Record<string, string> = {};
-    if (!auth) return out;
-    if (auth.audience && auth.subject && auth.issuer && authSettings(env).oidc) {
-      out.Authorization = `Bearer ${await deliveryToken(await keyRingOrExplain(env), auth.issuer, auth.subject, auth.audience)}`;
-    }
-    if (auth.signingSecret) {
-      const secret = (env as unknown as Record<string, unknown>)[auth.signingSecret];
-      if (typeof secret !== "string" || secret === "") {
-        throw new Error(`the signing secret ${auth.signingSecret} is not set: run \`wrangler secret put ${auth.signingSecret}\` (or add it to .dev.vars)`);
-      }
-      Object.assign(out, await standardWebhookHeaders(secret, auth.signingSecret, String(event.attrs.id), body));
-    }
-    return out;
-  };
-}
-
-async function keyRingOrExplain(env: Env): Promise<KeyRing> {
-  try {
-    return await keyRing(env.EDDY_SIGNING_KEY, env.EDDY_SIGNING_KEY_PREVIOUS);
-  } catch (e) {
-    throw new Error(`cannot sign a token for the delivery: ${(e as Error).message}`);
-  }
-}
+export { deliverySigner } from "../durable-objects/delivery-signer.js";
