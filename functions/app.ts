@@ -3,6 +3,7 @@ import { ApiError } from "../core/errors.js";
 import { log } from "../core/log.js";
 import { api } from "./api/routes.js";
 import { coreV1 } from "./api/core-v1.js";
+import { discardUnreadBody } from "./body.js";
 import { serviceAccounts } from "./api/serviceaccounts.js";
 import { wellKnown } from "./wellknown.js";
 import { discovery } from "./api/discovery.js";
@@ -18,6 +19,13 @@ import { webhookIngress } from "./ingress/webhook.js";
  * `Status`, ingresses with a plain-text message.
  */
 export const app = new Hono<{ Bindings: Env }>();
+
+// First of all middleware, so it also runs after routes that threw (onError has answered by then)
+// and after notFound: whatever the answer, the request body must not stay on the connection.
+app.use("*", async (c, next) => {
+  await next();
+  await discardUnreadBody(c.req.raw);
+});
 
 app.get("/healthz", (c) => c.text("ok"));
 app.route("/apis", api);

@@ -16,15 +16,18 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array> {
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel();
-      throw tooLarge();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      // Not cancel(): the rest of the body must still be read off the connection (see
+      // discardUnreadBody), and a cancelled upload stalls the next request behind wrangler's proxy.
+      if (total > max) throw tooLarge();
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    reader.releaseLock();
   }
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
@@ -34,6 +37,55 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array> {
     off += c.byteLength;
   }
   return out;
+}
+
+/**
+ * Bytes of an unread request body Eddy still reads and throws away after answering. Beyond this
+ * the body is cancelled and the runtime closes (workerd) or stalls (wrangler dev) the connection.
+ */
+export const DISCARD_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Reads and throws away whatever is left of a request body once its answer is ready, so that on a
+ * keep-alive connection the next request starts where the server expects it. An early answer
+ * (401, 404, 405, 413...) otherwise leaves the body on the connection: workerd then drops the
+ * connection when more than 64 KiB are left, and behind `wrangler dev` a cancelled body stalls the
+ * next request on that connection for about five seconds (docs/known-issues.md). Draining, not
+ * cancelling, is what keeps the connection usable. Bodies larger than `limit` are cancelled
+ * instead: reading megabytes only to refuse them costs more than a reconnect.
+ *
+ * @example
+ * app.use("*", async (c, next) => { await next(); await discardUnreadBody(c.req.raw); });
+ */
+export async function discardUnreadBody(req: Request, limit = DISCARD_LIMIT): Promise<void> {
+  if (!req.body) return;
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = req.body.getReader();
+  } catch {
+    return; // locked by a reader still in use: its owner decides what happens to the rest
+  }
+  try {
+    const declared = Number(req.headers.get("content-length") ?? "NaN");
+    if (Number.isFinite(declared) && declared > limit) {
+      await reader.cancel();
+      return;
+    }
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // The client went away mid-body: nothing is left to keep in step.
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** Reads at most `max` bytes of a response body, reporting whether more was left unread. */
