@@ -11,7 +11,8 @@ import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/event
 import { log } from "../core/log.js";
 import { authSettings } from "../core/identity/settings.js";
 import { physicalPlans } from "../core/partitions.js";
-import { dispatcherNamespace, type Env } from "../functions/env.js";
+import type { Env } from "../functions/env.js";
+import { dataPlaneStub } from "./objects.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
 
@@ -280,8 +281,7 @@ export class Namespace extends DurableObject<Env> {
       if (pushed.get(key) === hash) return;
       try {
         const binding = key.slice(0, key.indexOf(":")) as PlanBinding;
-        const ns = dispatcherNamespace(this.env, binding);
-        await ns.get(ns.idFromName(key.slice(key.indexOf(":") + 1))).configure(plan, version);
+        await dataPlaneStub(this.env, { binding, name: key.slice(key.indexOf(":") + 1) }).configure(plan, version);
         this.db.run("INSERT OR REPLACE INTO pushed (key, hash) VALUES (?, ?)", key, hash);
       } catch (e) {
         failed = true;
