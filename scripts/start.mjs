@@ -2,7 +2,8 @@
 // `npm start`: runs Eddy locally under `wrangler dev` with persistent local state.
 // Makes sure .dev.vars holds an ADMIN_TOKEN and an EDDY_SIGNING_KEY (writing new ones if not, and
 // changing no entry that is there), then starts wrangler on
-// 127.0.0.1:8787. Extra arguments go to wrangler: `npm start -- --port 9000`.
+// 127.0.0.1:8787. Extra arguments go to wrangler: `npm start -- --port 9000`; `--devtools` keeps
+// wrangler's DevTools relay, off by default (see inspectorEnv).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, appendFileSync } from "node:fs";
@@ -42,6 +43,9 @@ function ensureSigningKey() {
 // `--https`: the same port over TLS with wrangler's self-signed certificate (made locally, no
 // network needed), because kubectl (client-go) sends a bearer token only over https.
 const args = process.argv.slice(2).flatMap((a) => (a === "--https" ? ["--local-protocol", "https"] : [a]));
+// `--devtools` is ours, not wrangler's: it keeps wrangler's DevTools relay on (see inspectorEnv).
+const devtools = args.includes("--devtools");
+if (devtools) args.splice(args.indexOf("--devtools"), 1);
 const has = (flag) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
 const wranglerArgs = ["dev"];
 if (!has("--port")) wranglerArgs.push("--port", "8787");
@@ -52,12 +56,31 @@ if (!has("--persist-to")) wranglerArgs.push("--persist-to", join(root, ".wrangle
 if (!has("--test-scheduled")) wranglerArgs.push("--test-scheduled");
 wranglerArgs.push(...args);
 
+/**
+ * wrangler dev relays the Worker's DevTools protocol through a Worker in its proxy process, which
+ * keeps every inspector event of the Worker (several per subrequest) in an array until a DevTools
+ * window attaches: under steady load the proxy grows by about 100 MB more in ten minutes, and by
+ * hundreds of MB at once when DevTools finally connects (docs/known-issues.md). wrangler 4.86 has
+ * no CLI switch for it; it skips the relay only inside a VS Code JavaScript debug terminal,
+ * recognised by VSCODE_INSPECTOR_OPTIONS. Miniflare reads that variable only together with a
+ * NODE_OPTIONS `--require` bootloader, hence the check. `npm start -- --devtools` keeps the relay.
+ */
+function inspectorEnv() {
+  if (devtools || process.env.VSCODE_INSPECTOR_OPTIONS !== undefined) return {};
+  if (/--require/.test(process.env.NODE_OPTIONS ?? "")) {
+    console.log("[eddy] NODE_OPTIONS has --require: wrangler's DevTools relay stays on (it keeps inspector events in memory)");
+    return {};
+  }
+  console.log("[eddy] DevTools relay off (wrangler keeps every inspector event in memory otherwise); `npm start -- --devtools` turns it on");
+  return { VSCODE_INSPECTOR_OPTIONS: "{}" };
+}
+
 ensureToken();
 ensureSigningKey();
 const child = spawn(join(root, "node_modules", ".bin", "wrangler"), wranglerArgs, {
   cwd: root,
   stdio: "inherit",
-  env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env },
+  env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env, ...inspectorEnv() },
 });
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
