@@ -88,37 +88,3 @@ export async function discardUnreadBody(req: Request, limit = DISCARD_LIMIT): Pr
   }
 }
 
-/** Reads at most `max` bytes of a response body, reporting whether more was left unread. */
-export async function readAtMost(res: Response, max: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
-  if (!res.body) return { bytes: new Uint8Array(0), truncated: false };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let truncated = false;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (total + value.byteLength > max) {
-      chunks.push(value.subarray(0, max - total));
-      total = max;
-      truncated = true;
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-    total += value.byteLength;
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return { bytes: out, truncated };
-}
-
-/** The ingress size limit from `MAX_EVENT_BYTES` (default 256 KiB). */
-export function maxEventBytes(env: { MAX_EVENT_BYTES?: string }): number {
-  const n = Number(env.MAX_EVENT_BYTES ?? "");
-  return Number.isInteger(n) && n > 0 ? n : 256 * 1024;
-}

@@ -3,7 +3,8 @@ import { compact, type CloudEvent } from "../../core/cloudevents/event.js";
 import { parseMessage } from "../../core/cloudevents/http.js";
 import { adoptTrace } from "../../core/cloudevents/trace.js";
 import { ApiError } from "../../core/errors.js";
-import { maxEventBytes, readBody } from "../body.js";
+import { maxEventBytes } from "../../core/limits.js";
+import { readBody } from "../body.js";
 import type { Env } from "../env.js";
 import type { Sender } from "../../core/identity/policy.js";
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../../core/errors.js";
-import { maxEventBytes, readBody } from "../body.js";
+import { maxEventBytes } from "../../core/limits.js";
+import { readBody } from "../body.js";
 import type { Env } from "../env.js";
 
 /**
