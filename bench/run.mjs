@@ -11,6 +11,7 @@ import { build } from "esbuild";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { drain, load, paced, startBaseline, startEddy, startSink, TOKEN } from "./lib.mjs";
 import { authBench, renderAuth } from "./auth.mjs";
+import { archiveBench, renderArchive } from "./archive.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -35,10 +36,10 @@ async function api(eddy, method, path, body) {
   return r.json();
 }
 
-async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 1, triggerAnnotations = {} } = {}) {
+async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 1, triggerAnnotations = {}, brokerAnnotations = {} } = {}) {
   const ns = "bench";
   const b = await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/${name}`, {
-    apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name, annotations: { "eddy.dev/partitions": String(partitions) } }, spec: { delivery: { retry: 3 } },
+    apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name, annotations: { "eddy.dev/partitions": String(partitions), ...brokerAnnotations } }, spec: { delivery: { retry: 3 } },
   });
   for (let i = 0; i < n; i++) {
     await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/triggers/${name}-t${i}`, {
@@ -143,6 +144,16 @@ async function main() {
     }
     return;
   }
+  if (process.env.BENCH_ONLY === "archive") {
+    // Just the archive rows, printed, nothing written: `BENCH_ONLY=archive npm run bench`.
+    try {
+      console.log(renderArchive(await archiveBench({ eddy, api, sink, brokerWithTriggers, throughput })).join("\n"));
+    } finally {
+      await eddy.stop();
+      await sink.close();
+    }
+    return;
+  }
   const base = await startBaseline(sink.url);
   const results = { date: new Date().toISOString(), machine: { cpus: cpus().length, node: process.version, loadavg: loadavg() }, seconds: SECONDS, connections: CONNECTIONS, rows: {} };
   try {
@@ -187,6 +198,8 @@ async function main() {
       const url = await brokerWithTriggers(eddy, `ord-${mode}`, 1, `${sink.url}delay5/`, { triggerAnnotations: { "eddy.dev/delivery-order": mode } });
       results.ordering.push({ mode, ...(await throughput(sink, url, `ord-${mode}`, { keys: 100 })) });
     }
+    step("archive: ingress with archiving on against off, alternating; then a Replay of the last archived run");
+    results.archive = await archiveBench({ eddy, api, sink, brokerWithTriggers, throughput });
     step("sender identity: ingress with token verification against ingress without, alternating");
     results.auth = await identity();
   } finally {
@@ -250,6 +263,7 @@ function render(r) {
     lines.push("", "| delivery order (100 keys, 5 ms subscriber) | ingress events/s | delivered events/s | vs unordered | duplicates / lost |", "| --- | --- | --- | --- | --- |");
     for (const x of r.ordering) lines.push(`| ${x.mode} | ${x.ingressPerSec} | ${x.deliveredPerSec} | ${ratio(x.deliveredPerSec, un.deliveredPerSec)} | ${x.duplicates} / ${x.lost} |`);
   }
+  if (r.archive) lines.push(...renderArchive(r.archive));
   if (r.auth) lines.push(...renderAuth(r.auth));
   if (r.filters) {
     lines.push("", "| filter | evaluations/s | cost per evaluation vs a no-filter pass |", "| --- | --- | --- |");

@@ -18,10 +18,18 @@ export class Broker extends Dispatcher {
   protected readonly binding = "BROKER" as const;
   private filters: { uid: string; filter: CompiledFilter }[] = [];
 
-  protected accept(ev: CloudEvent, now: number): void {
+  protected accept(ev: CloudEvent, now: number, archive: boolean): void {
     const entered = enterBroker(ev, incomingTtl(ev), now);
     if (!entered) this.dropEvent(ev, "ttl-exhausted", "knativebrokerttl reached 0: the event looped through Brokers too often", now);
-    else this.fanOut(entered.event, entered.ttl, now);
+    else this.fanOut(entered.event, entered.ttl, now, archive);
+  }
+
+  /** The Triggers a replayed event takes: those of now whose filter matches, within `only`. */
+  protected replayRoutes(event: CloudEvent, only: string[] | undefined): string[] {
+    const view = eventView(event);
+    const out: string[] = [];
+    for (const f of this.filters) if ((!only || only.includes(f.uid)) && f.filter.matches(view)) out.push(f.uid);
+    return out;
   }
 
   onReply(_row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void {
@@ -46,11 +54,12 @@ export class Broker extends Dispatcher {
     }
   }
 
-  private fanOut(event: CloudEvent, ttl: number, now: number): void {
+  /** Replies re-enter here too; only what producers published is archived (`archive`). */
+  private fanOut(event: CloudEvent, ttl: number, now: number, archive = false): void {
     const view = eventView(event);
     const matched: string[] = [];
     for (const f of this.filters) if (f.filter.matches(view)) matched.push(f.uid);
     if (matched.length === 0) this.dropEvent(event, "no-matching-trigger", "no Trigger of this Broker matches the event", now);
-    else this.ledger.record(event, ttl, matched, now);
+    if (matched.length > 0 || archive) this.ledger.record(event, ttl, matched, now, archive);
   }
 }

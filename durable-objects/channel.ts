@@ -13,10 +13,16 @@ import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
 export class Channel extends Dispatcher {
   protected readonly binding = "CHANNEL" as const;
 
-  protected accept(ev: CloudEvent, now: number): void {
+  protected accept(ev: CloudEvent, now: number, archive: boolean): void {
     const routes = [...this.routes.keys()];
     if (routes.length === 0) this.dropEvent(ev, "no-subscribers", "the channel has no ready Subscription", now);
-    else this.ledger.record(ev, MAX_BROKER_TTL, routes, now);
+    if (routes.length > 0 || archive) this.ledger.record(ev, MAX_BROKER_TTL, routes, now, archive);
+  }
+
+  /** Every Subscription of now (within `only`): a channel has no filters. */
+  protected replayRoutes(_event: CloudEvent, only: string[] | undefined): string[] {
+    const routes = [...this.routes.keys()];
+    return only ? routes.filter((r) => only.includes(r)) : routes;
   }
 
   onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void {

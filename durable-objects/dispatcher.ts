@@ -21,6 +21,9 @@ import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
 import { deliverInternal } from "./objects.js";
 import { DEAD_LETTER_SCHEMA, DeadLetters, DEFAULT_DEAD_LETTER_RETENTION_MS, type DeadLetterEntry } from "./deadletters.js";
 import { Tail } from "./tail.js";
+import { Archive } from "./archive.js";
+import { Replayer, type ReplayReport } from "./replayer.js";
+import type { ReplayPlan } from "../core/resources/plan.js";
 import type { DeadLetterFailure, TailOutcome } from "./ledger/machine.js";
 import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import { SenderGuard, stampingQueue, withDeliveryAuth } from "./sender.js";
@@ -62,6 +65,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   /** Events kept when no dead-letter sink took them (index here, bodies in R2). */
   protected readonly deadLetters: DeadLetters;
   protected readonly tail: Tail;
+  /** Every accepted event, written to R2 behind the ledger when the owner archives (archive.ts). */
+  protected readonly archive: Archive;
+  protected readonly replayer: Replayer;
   protected plan: DispatcherPlan | null = null;
   private version = 0;
   protected routes = new Map<string, RoutePlan>();
@@ -83,6 +89,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.tail = new Tail(ctx);
     this.counters = new Counters(this.db, () => this.owner.name);
     this.clock = new AlarmClock(ctx.storage);
+    this.archive = new Archive(this.db, env.ARCHIVE, () => this.owner.name, (at) => this.clock.wakeAt(at));
     this.commits = new GroupCommit(ctx.storage, () => this.counters.flush());
     this.store = new SqlLedgerStore(this.db);
     this.senders = new SenderGuard(env);
@@ -97,6 +104,14 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     }, outboxOptions(env));
     const timer = { wakeAt: (at: number) => this.clock.wakeAt(at), soon: (at: number) => this.soon(at) };
     this.ledger = new Ledger(this.store, this.outbox, timer, this, this.counters, ledgerOptions(env));
+    this.replayer = new Replayer(this.db, this.archive, {
+      partition: () => this.partitionIndex(),
+      replayRoutes: (event, only) => this.replayRoutes(event, only),
+      commit: (write) => this.commits.run(() => write((ev, ttl, routes) => void this.ledger.record(ev, ttl, routes, Date.now()))),
+      pendingDeliveries: () => this.ledger.pending(),
+      report: (plan, report) => this.reportReplay(plan, report),
+      wakeAt: (at) => this.clock.wakeAt(at),
+    });
     for (const r of this.db.all<{ type: string; source: string }>("SELECT type, source FROM event_types")) this.seenTypes.add(`${r.type}\n${r.source}`);
     const saved = this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'plan'");
     void ctx.blockConcurrencyWhile(async () => {
@@ -106,6 +121,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       }
       await this.clock.init();
       this.ledger.init(Date.now());
+      // A previous incarnation may have died before writing its archive batch or finishing a replay.
+      if (this.archive.hasWaiting()) this.clock.wakeAt(Date.now() + 1000);
+      if (this.replayer.busy()) this.replayer.kick(0);
     });
   }
 
@@ -152,6 +170,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   private async forget(reason: string): Promise<void> {
     this.ledger.dropAll(reason, Date.now());
     this.counters.flush();
+    // The archive goes with its owner: no Replay can name a deleted Broker or Channel.
+    await this.archive.purge().catch((e) => log.error("archive: could not delete the archive of a deleted owner", { owner: this.owner.name, error: String(e) }));
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.clock.fired();
@@ -275,12 +295,14 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     return this.commits.run((): PublishResult => {
       if (!this.plan) return { ok: false, status: 404 }; // deleted while the call waited for the flush
       const now = Date.now();
+      const archive = this.archiving();
       for (const ev of events) {
-        if (this.tail.watching) this.tail.event(ev, Number(this.plan.options?.partition ?? 0));
-        this.accept(ev, now);
+        if (this.tail.watching) this.tail.event(ev, this.partitionIndex());
+        this.accept(ev, now, archive);
         this.observe(ev);
       }
       this.counters.add("accepted", events.length);
+      if (archive) this.archive.accepted(events.length, now);
       return { ok: true as const, accepted: events.length };
     });
   }
@@ -321,6 +343,34 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.ledger.alarm(now);
     await this.outbox.flush();
     await this.sweepDeadLetters(now);
+    if (this.archive.hasWaiting()) await this.archive.flush();
+    const retention = this.archiveRetention();
+    if (retention) await this.archive.sweep(now, retention);
+    if (this.replayer.busy()) await this.replayer.step(now);
+  }
+
+  // --- archive and replay (see archive.ts and replayer.ts) --------------------------------------
+
+  /** `eddy.dev/archive-retention` of the owner, in ms; undefined when it does not archive. */
+  private archiveRetention(): number | undefined {
+    const ms = this.plan?.options?.archiveRetentionMs;
+    return typeof ms === "number" && ms > 0 ? ms : undefined;
+  }
+
+  private archiving(): boolean {
+    return this.archiveRetention() !== undefined && this.archive.available;
+  }
+
+  private partitionIndex(): number {
+    return Number(this.plan?.options?.partition ?? 0);
+  }
+
+  /** The routes a replayed event takes: those it would take now (subclasses decide), within `only`. */
+  protected abstract replayRoutes(event: CloudEvent, only: string[] | undefined): string[];
+
+  private async reportReplay(plan: ReplayPlan, report: ReplayReport): Promise<void> {
+    const ns = this.env.NAMESPACE.get(this.env.NAMESPACE.idFromName(this.namespace));
+    await ns.replayProgress(this.namespace, plan.uid, report);
   }
 
   /** Moves kept bodies to R2 and forgets entries past their retention. */
@@ -346,8 +396,11 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     return withDeliveryAuth(spec, row ? this.routes.get(row.route) : undefined);
   }
 
-  /** Routes one incoming event (store it with its deliveries, or drop it with a reason). */
-  protected abstract accept(ev: CloudEvent, now: number): void;
+  /**
+   * Routes one incoming event (store it with its deliveries, or drop it with a reason); with
+   * `archive`, the event is stored for the archive whatever its routes.
+   */
+  protected abstract accept(ev: CloudEvent, now: number, archive: boolean): void;
 
   abstract onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void;
 
@@ -400,6 +453,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.routes = new Map((plan?.routes ?? []).map((r) => [r.uid, withObjects(r)]));
     this.senders.configure(plan);
     this.onPlan();
+    this.archive.resetSweep();
+    this.replayer.configure(plan?.replays ?? [], Date.now());
   }
 }
 

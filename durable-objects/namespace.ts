@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiError } from "../core/errors.js";
 import { admit } from "../core/resources/admit.js";
 import { apiVersionOf, type KindDef } from "../core/resources/kind.js";
-import type { DispatcherPlan, PlanBinding } from "../core/resources/plan.js";
+import type { DispatcherPlan, PlanBinding, ReplayReport } from "../core/resources/plan.js";
 import { reconcileNamespace } from "../core/resources/reconcile.js";
 import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
 import type { KReference, Resource } from "../core/resources/types.js";
@@ -40,6 +40,9 @@ const SCHEMA = [
   "CREATE TABLE pushed (key TEXT PRIMARY KEY, hash TEXT NOT NULL)",
 ];
 
+/** Progress of jobs (Replays) as their data-plane objects report it, one row per partition. */
+const REPORTS_SCHEMA = ["CREATE TABLE reports (uid TEXT NOT NULL, part INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (uid, part))"];
+
 const EVENT_TYPE_API = "eventing.knative.dev/v1beta3";
 
 function keyOf(apiVersion: string, kind: string, name: string): string {
@@ -61,7 +64,7 @@ export class Namespace extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Sql(ctx.storage.sql);
-    this.db.migrate([SCHEMA, CHANGES_SCHEMA]);
+    this.db.migrate([SCHEMA, CHANGES_SCHEMA, REPORTS_SCHEMA]);
     for (const r of this.db.all<{ key: string; body: string }>("SELECT key, body FROM resources")) {
       this.objects.set(r.key, JSON.parse(r.body) as Resource);
     }
@@ -133,6 +136,7 @@ export class Namespace extends DurableObject<Env> {
       this.objects.delete(key);
       this.db.run("DELETE FROM resources WHERE key = ?", key);
       this.dropOwnedEventTypes(obj);
+      this.db.run("DELETE FROM reports WHERE uid = ?", obj.metadata.uid);
       const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: this.nextRv() } };
       this.history.record("DELETED", gone);
       await this.reconcile(ns, baseUrl);
@@ -160,6 +164,17 @@ export class Namespace extends DurableObject<Env> {
     const ns = reference.namespace ?? this.meta("namespace") ?? "";
     const base = this.meta("baseUrl");
     if (this.ensureEventTypes(ns, reference, types) && base) await this.reconcile(ns, base);
+  }
+
+  /**
+   * A partition of a Broker or Channel reports how far a Replay got; the Replay's status follows
+   * (a new resourceVersion, seen by watchers). Reports of a Replay that no longer exists are ignored.
+   */
+  async replayProgress(ns: string, uid: string, report: ReplayReport): Promise<void> {
+    if (![...this.objects.values()].some((r) => r.metadata.uid === uid)) return;
+    this.db.run("INSERT OR REPLACE INTO reports (uid, part, body) VALUES (?, ?, ?)", uid, report.partition, JSON.stringify(report));
+    const base = this.meta("baseUrl");
+    if (base) await this.reconcile(ns, base);
   }
 
   override async alarm(): Promise<void> {
@@ -237,9 +252,12 @@ export class Namespace extends DurableObject<Env> {
     const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
     const world = [...this.objects].filter(([k]) => k !== key).map(([, r]) => structuredClone(r));
     world.push(obj);
-    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name), authSettings(this.env));
+    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name), authSettings(this.env), this.progress);
     return obj;
   }
+
+  private readonly progress = (uid: string): ReplayReport[] =>
+    this.db.all<{ body: string }>("SELECT body FROM reports WHERE uid = ? ORDER BY part", uid).map((r) => JSON.parse(r.body) as ReplayReport);
 
   private hasSecret(name: string): boolean {
     const v = (this.env as unknown as Record<string, unknown>)[name];
@@ -252,9 +270,9 @@ export class Namespace extends DurableObject<Env> {
       this.setMeta("namespace", ns);
       this.setMeta("baseUrl", baseUrl);
       const hasSecret = (name: string) => this.hasSecret(name);
-      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env));
+      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress);
       if (this.declaredEventTypes(ns)) {
-        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env));
+        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress);
         changed = [...new Set([...changed, ...again.changed])];
         plans = again.plans;
       }

@@ -123,6 +123,11 @@ export class Source extends Dispatcher {
     else this.ledger.record(ev, MAX_BROKER_TTL, routes, now);
   }
 
+  /** Sources do not archive (only Brokers and Channels do), so they never replay. */
+  protected replayRoutes(): string[] {
+    return [];
+  }
+
   onReply(): void {
     // A sink's reply to a source has nowhere to go, as in Knative.
     this.counters.add("repliesDiscarded");

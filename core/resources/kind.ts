@@ -2,7 +2,7 @@ import type { FieldError } from "../errors.js";
 import type { AuthSettings } from "../identity/settings.js";
 import type { RefTargets } from "./validate.js";
 import type { Destination, Manifest, Resource, Status } from "./types.js";
-import type { DispatcherPlan, PlanKey, Target } from "./plan.js";
+import type { DispatcherPlan, PlanKey, ReplayReport, Target } from "./plan.js";
 
 /** What admission (defaulting and validation) of one object may look at. */
 export interface AdmissionContext {
@@ -31,6 +31,8 @@ export interface ReconcileContext {
   /** Whether a wrangler secret / .dev.vars entry of this name is set (sources name their secrets). */
   hasSecret(name: string): boolean;
   setPlan(key: PlanKey, plan: DispatcherPlan): void;
+  /** What the data plane reported about a job (a Replay) by uid, one report per partition. */
+  progress(uid: string): ReplayReport[];
 }
 
 /**

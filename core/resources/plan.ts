@@ -57,6 +57,22 @@ export interface DispatcherPlan {
   routes: RoutePlan[];
   /** Per-owner options, e.g. the ingress size limit; `auth` is the AuthPlan (core/identity/policy.ts) senders are checked against. */
   options?: Record<string, unknown>;
+  /** Replays of this owner's archive still running (a Replay leaves the plan once it has finished). */
+  replays?: ReplayPlan[];
+}
+
+/** What a data-plane object needs to run a Replay (core/resources/kinds/replay.ts) over its archive. */
+export interface ReplayPlan {
+  uid: string;
+  /** The Replay's name: each replayed event carries it as the `eddyreplay` extension. */
+  name: string;
+  /** The window of acceptance times, in ms since the epoch, both ends included. */
+  from: number;
+  to: number;
+  /** Only these routes (a Trigger's or Subscription's uid); every route whose filter matches when absent. */
+  routes?: string[];
+  /** Further filters in the Trigger dialects (`spec.filters`), ANDed with each route's own filter. */
+  filters?: unknown[];
 }
 
 /** Names the Durable Object that runs a plan: its binding and the name it is addressed by. */
@@ -69,4 +85,14 @@ export interface PlanKey {
 
 export function planKeyString(k: PlanKey): string {
   return `${k.binding}:${k.name}`;
+}
+
+/** What one partition tells the control plane about a Replay it runs (kept per partition there). */
+export interface ReplayReport {
+  partition: number;
+  replayed: number;
+  done: boolean;
+  error?: string;
+  /** Acceptance time of the last event replayed (ms). */
+  position?: number;
 }

@@ -1,7 +1,7 @@
 import { apiVersionOf } from "./kind.js";
 import type { KindDef, ReconcileContext } from "./kind.js";
 import { KINDS, kindOf } from "./registry.js";
-import type { DispatcherPlan } from "./plan.js";
+import type { DispatcherPlan, ReplayReport } from "./plan.js";
 import { planKeyString } from "./plan.js";
 import type { Destination, Resource } from "./types.js";
 import { DEFAULT_AUTH_SETTINGS, type AuthSettings } from "../identity/settings.js";
@@ -26,6 +26,7 @@ export interface ReconcileResult {
 export function reconcileNamespace(
   resources: Resource[], namespace: string, baseUrl: string, now: string, hasSecret: (name: string) => boolean = () => true,
   auth: AuthSettings = DEFAULT_AUTH_SETTINGS,
+  progress: (uid: string) => ReplayReport[] = () => [],
 ): ReconcileResult {
   const index = new Map<string, Resource>();
   for (const r of resources) index.set(`${r.apiVersion}/${r.kind}/${r.metadata.name}`, r);
@@ -62,6 +63,7 @@ export function reconcileNamespace(
     plan: (key) => plans.get(planKeyString(key)),
     hasSecret,
     setPlan: (key, plan) => void plans.set(planKeyString(key), plan),
+    progress,
   };
 
   // Objects of one kind can refer to each other (a Broker dead-lettering into another Broker), so

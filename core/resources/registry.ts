@@ -9,11 +9,12 @@ import { PingSourceKind, WebhookSourceKind } from "./kinds/sources.js";
 import { EventTypeKind } from "./kinds/eventtype.js";
 import { EventPolicyKind } from "./kinds/eventpolicy.js";
 import { ServiceAccountKind } from "./kinds/serviceaccount.js";
+import { ReplayKind } from "./kinds/replay.js";
 
 /** Every kind the control plane serves, in reconcile order. */
 export const KINDS: readonly KindDef[] = [
   BrokerKind, TriggerKind, InMemoryChannelKind, ChannelKind, SubscriptionKind, SequenceKind, ParallelKind,
-  PingSourceKind, WebhookSourceKind, EventTypeKind, EventPolicyKind, ServiceAccountKind,
+  PingSourceKind, WebhookSourceKind, EventTypeKind, EventPolicyKind, ServiceAccountKind, ReplayKind,
 ].sort((a, b) => a.order - b.order);
 
 const byPath = new Map(KINDS.map((k) => [`${k.group}/${k.version}/${k.plural}`, k]));

@@ -71,9 +71,12 @@ export class Ledger {
     this.pump(now);
   }
 
-  /** Stores an event and one subscriber delivery per route, and dispatches them. Returns the event seq. */
-  record(event: CloudEvent, ttl: number, routes: string[], now: number): number {
-    const seq = this.store.insertEvent(event, ttl, now);
+  /**
+   * Stores an event and one subscriber delivery per route, and dispatches them. Returns the event
+   * seq. `archive`: the event also waits for the archive (with no routes, it is stored for that alone).
+   */
+  record(event: CloudEvent, ttl: number, routes: string[], now: number, archive = false): number {
+    const seq = this.store.insertEvent(event, ttl, now, archive);
     for (const route of routes) {
       // Not stored yet (id 0): dispatch stores it already leased, one write instead of two.
       const row: DeliveryRow = {

@@ -43,4 +43,16 @@ export const LEDGER_MIGRATIONS: string[][] = [
   ],
   // A redrive of a kept dead letter names its entry, removed once the delivery succeeds.
   ["ALTER TABLE deliveries ADD COLUMN redrive_of TEXT"],
+  // Archiving owners (`eddy.dev/archive-retention`): 1 until the event is written to the archive;
+  // the event stays in the ledger until then, even when its deliveries are done.
+  [
+    "ALTER TABLE events ADD COLUMN archive INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX events_to_archive ON events (seq) WHERE archive = 1",
+    // Replays of the archive run by this object: their window end and cursor (durable-objects/replayer.ts).
+    `CREATE TABLE replays (
+       uid TEXT PRIMARY KEY, plan TEXT NOT NULL, until INTEGER NOT NULL,
+       after_key TEXT NOT NULL DEFAULT '', last_seq INTEGER NOT NULL DEFAULT 0,
+       replayed INTEGER NOT NULL DEFAULT 0, position INTEGER,
+       state TEXT NOT NULL DEFAULT 'running', message TEXT, reported INTEGER NOT NULL DEFAULT 1)`,
+  ],
 ];

@@ -14,10 +14,10 @@ const COLUMNS = new Set(["hop", "attempt", "due_at", "lease_until", "gen", "erro
 export class SqlLedgerStore implements LedgerStore {
   constructor(private readonly db: Sql) {}
 
-  insertEvent(event: CloudEvent, ttl: number, now: number): number {
+  insertEvent(event: CloudEvent, ttl: number, now: number, archive = false): number {
     return this.db.one<{ seq: number }>(
-      "INSERT INTO events (attrs, data, implied_json, ttl, received_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-      JSON.stringify(event.attrs), event.data ? buffer(event.data) : null, event.impliedJson ? 1 : 0, ttl, now,
+      "INSERT INTO events (attrs, data, implied_json, ttl, received_at, archive) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+      JSON.stringify(event.attrs), event.data ? buffer(event.data) : null, event.impliedJson ? 1 : 0, ttl, now, archive ? 1 : 0,
     )!.seq;
   }
 
@@ -55,7 +55,8 @@ export class SqlLedgerStore implements LedgerStore {
     this.db.run("DELETE FROM deliveries WHERE id = ?", row.id);
     // An event is referenced as `event_seq` (what arrived) or as `reply_seq` (a reply being
     // forwarded), never both ways, so each check needs one index lookup.
-    this.db.run("DELETE FROM events WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1)", row.event_seq);
+    // An event the archive has not written yet stays; the archive deletes it once written (archive.ts).
+    this.db.run("DELETE FROM events WHERE seq = ?1 AND archive = 0 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1)", row.event_seq);
     if (row.reply_seq !== null) {
       this.db.run("DELETE FROM events WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE reply_seq = ?1)", row.reply_seq);
     }

@@ -41,12 +41,13 @@ export type DeliveryPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_a
  * Object's writes between two awaits commit together, so a transition is atomic.
  */
 export interface LedgerStore {
-  insertEvent(event: CloudEvent, ttl: number, now: number): number;
+  /** `archive`: the event stays (even with no delivery left) until the archive has written it. */
+  insertEvent(event: CloudEvent, ttl: number, now: number, archive?: boolean): number;
   loadEvent(seq: number): StoredEvent | undefined;
   insertDelivery(d: NewDelivery): number;
   delivery(id: number): DeliveryRow | undefined;
   update(id: number, patch: DeliveryPatch): void;
-  /** Deletes the row, and each of its events that no other row needs. */
+  /** Deletes the row, and each of its events that no other row needs and the archive does not wait for. */
   remove(row: DeliveryRow): void;
   /** Rows whose lease ran out by `now`, at most `limit`. */
   lapsed(now: number, limit: number): DeliveryRow[];

@@ -7,14 +7,14 @@ import { Ledger, type Dispatch, type LedgerHost, type Transport } from "../../du
 import type { DeliveryPatch, DeliveryRow, LedgerStore, NewDelivery, StoredEvent } from "../../durable-objects/ledger/store.js";
 
 export class MemoryStore implements LedgerStore {
-  events = new Map<number, StoredEvent & { received_at: number }>();
+  events = new Map<number, StoredEvent & { received_at: number; archive: boolean }>();
   rows = new Map<number, DeliveryRow>();
   private nextSeq = 1;
   private nextId = 1;
 
-  insertEvent(event: CloudEvent, ttl: number, now: number): number {
+  insertEvent(event: CloudEvent, ttl: number, now: number, archive = false): number {
     const seq = this.nextSeq++;
-    this.events.set(seq, { event: structuredClone(event), ttl, received_at: now });
+    this.events.set(seq, { event: structuredClone(event), ttl, received_at: now, archive });
     return seq;
   }
   loadEvent(seq: number): StoredEvent | undefined {
@@ -41,6 +41,7 @@ export class MemoryStore implements LedgerStore {
   remove(row: DeliveryRow): void {
     this.rows.delete(row.id);
     for (const seq of row.reply_seq === null ? [row.event_seq] : [row.event_seq, row.reply_seq]) {
+      if (this.events.get(seq)?.archive) continue;
       if (![...this.rows.values()].some((r) => (seq === row.event_seq ? r.event_seq === seq : r.reply_seq === seq))) this.events.delete(seq);
     }
   }

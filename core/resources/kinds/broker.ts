@@ -5,6 +5,7 @@ import { eventTypeReference } from "../eventtypes.js";
 import type { KindDef } from "../kind.js";
 import { isObject, validateDelivery } from "../validate.js";
 import { deadLetterRetentionMs, partitionCount, validateDeadLetterRetention, validatePartitions } from "../../partitions.js";
+import { archiveRetentionMs, validateArchiveRetention } from "../../archive.js";
 import { targetAuthorization, withAudience } from "../identity.js";
 
 export const BROKER_CLASS_ANNOTATION = "eventing.knative.dev/broker.class";
@@ -41,6 +42,7 @@ export const BrokerKind: KindDef = {
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
     errs.push(...validatePartitions(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
     errs.push(...validateDeadLetterRetention(obj.metadata?.annotations));
+    errs.push(...validateArchiveRetention(obj.metadata?.annotations));
     if (spec.config !== undefined && !isObject(spec.config)) errs.push({ field: "spec.config", message: "must be an object (a KReference)" });
     if (old) {
       const was = old.metadata.annotations?.[BROKER_CLASS_ANNOTATION];
@@ -81,6 +83,7 @@ export const BrokerKind: KindDef = {
         eventTypes: eventTypeReference("eventing.knative.dev/v1", "Broker", obj.metadata.name, ctx.namespace, obj.metadata.annotations),
         partitions: partitionCount(obj.metadata.annotations),
         deadLetterRetentionMs: deadLetterRetentionMs(obj.metadata.annotations),
+        archiveRetentionMs: archiveRetentionMs(obj.metadata.annotations),
         auth: authz.auth,
       },
     });

@@ -3,6 +3,7 @@ import type { DeliverySpec } from "../../delivery/policy.js";
 import { deadLetterRetentionMs, partitionCount, validateDeadLetterRetention, validatePartitions } from "../../partitions.js";
 import { channelSubscribers, defaultSubscribable } from "../channelable.js";
 import { addressStatus, Conditions } from "../conditions.js";
+import { archiveRetentionMs, validateArchiveRetention } from "../../archive.js";
 import { targetAuthorization, withAudience } from "../identity.js";
 import { eventTypeReference } from "../eventtypes.js";
 import { defaultDeliveryNamespace, specOf } from "../destinations.js";
@@ -44,6 +45,7 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
       const errs: FieldError[] = [...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs)];
       errs.push(...validatePartitions(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
       errs.push(...validateDeadLetterRetention(obj.metadata?.annotations));
+      errs.push(...validateArchiveRetention(obj.metadata?.annotations));
       if (kind === "Channel") {
         const t = spec.channelTemplate;
         if (!isObject(t) || typeof t.apiVersion !== "string" || typeof t.kind !== "string") {
@@ -74,6 +76,7 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
           eventTypes: eventTypeReference(`${MESSAGING}/v1`, kind, obj.metadata.name, ctx.namespace, obj.metadata.annotations),
           partitions: partitionCount(obj.metadata.annotations),
           deadLetterRetentionMs: deadLetterRetentionMs(obj.metadata.annotations),
+          archiveRetentionMs: archiveRetentionMs(obj.metadata.annotations),
           auth: authz.auth,
         },
       });

@@ -1,0 +1,78 @@
+// `npm run bench` rows for the archive: ingress with archiving on against off (one Eddy, two
+// Brokers alike but for `eddy.dev/archive-retention`, runs alternating, medians reported), and the
+// rate of a Replay of the last archived run against the live delivery rate of the same Broker.
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * @param {object} o
+ * @param {{ url: string }} o.eddy
+ * @param {(eddy: object, method: string, path: string, body?: unknown) => Promise<any>} o.api
+ * @param {(eddy: object, name: string, n: number, sinkUrl: string, opts?: object) => Promise<string>} o.brokerWithTriggers
+ * @param {(sink: object, url: string, tag: string) => Promise<{ ingressPerSec: number, deliveredPerSec: number, expected: number, duplicates: number, lost: number }>} o.throughput
+ */
+export async function archiveBench({ eddy, api, sink, brokerWithTriggers, throughput, rounds = 3 }) {
+  const off = await brokerWithTriggers(eddy, "arch-off", 1, sink.url);
+  const on = await brokerWithTriggers(eddy, "arch-on", 1, sink.url, { brokerAnnotations: { "eddy.dev/archive-retention": "P1D" } });
+  const offRuns = [];
+  const onRuns = [];
+  let window;
+  for (let i = 0; i < rounds; i++) {
+    offRuns.push(await throughput(sink, off, `arch-off-${i}`));
+    const from = Date.now();
+    onRuns.push(await throughput(sink, on, `arch-on-${i}`));
+    window = { from, to: Date.now(), tag: `arch-on-${i}`, events: onRuns.at(-1).expected };
+  }
+
+  // Replay the last archived run to a Trigger of its own (its own sink path, so arrivals count apart).
+  await sleep(2500); // the archive writes about once a second
+  await api(eddy, "PUT", "/apis/eventing.knative.dev/v1/namespaces/bench/triggers/arch-on-replay", {
+    apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: "arch-on-replay" },
+    spec: { broker: "arch-on", subscriber: { uri: `${sink.url}rp/` }, filter: { attributes: { type: "dev.eddy.bench" } } },
+  });
+  const run = sink.runs.get(window.tag);
+  const before = run.seen.size;
+  const t0 = performance.now();
+  await api(eddy, "PUT", "/apis/eventing.eddy.dev/v1alpha1/namespaces/bench/replays/arch-bench", {
+    apiVersion: "eventing.eddy.dev/v1alpha1", kind: "Replay", metadata: { name: "arch-bench" },
+    spec: { broker: "arch-on", trigger: "arch-on-replay", from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
+  });
+  const until = Date.now() + 180_000;
+  while (run.seen.size < before + window.events && Date.now() < until) await sleep(20);
+  const arrived = run.seen.size - before;
+  const seconds = (run.last - t0) / 1000;
+  let status;
+  for (let i = 0; i < 100; i++) {
+    status = (await api(eddy, "GET", "/apis/eventing.eddy.dev/v1alpha1/namespaces/bench/replays/arch-bench")).status;
+    if (status?.conditions?.[0]?.status !== "Unknown") break;
+    await sleep(100);
+  }
+  return {
+    rounds,
+    off: { ingressPerSec: median(offRuns.map((r) => r.ingressPerSec)), deliveredPerSec: median(offRuns.map((r) => r.deliveredPerSec)) },
+    on: { ingressPerSec: median(onRuns.map((r) => r.ingressPerSec)), deliveredPerSec: median(onRuns.map((r) => r.deliveredPerSec)) },
+    duplicates: [...offRuns, ...onRuns].reduce((n, r) => n + r.duplicates, 0),
+    lost: [...offRuns, ...onRuns].reduce((n, r) => n + r.lost, 0),
+    replay: {
+      events: window.events, arrived, replayed: status?.replayed ?? null, succeeded: status?.conditions?.[0]?.status ?? null,
+      perSec: Math.round((arrived / seconds) * 10) / 10,
+    },
+  };
+}
+
+export function renderArchive(a) {
+  const ratio = (x, y) => (y ? `${(x / y).toFixed(2)}×` : "n/a");
+  return [
+    "",
+    `| archive (1 Trigger, median of ${a.rounds} alternating runs) | archive off | archive on | on / off |`,
+    "| --- | --- | --- | --- |",
+    `| ingress accepted events/s | ${a.off.ingressPerSec} | ${a.on.ingressPerSec} | ${ratio(a.on.ingressPerSec, a.off.ingressPerSec)} |`,
+    `| delivered events/s | ${a.off.deliveredPerSec} | ${a.on.deliveredPerSec} | ${ratio(a.on.deliveredPerSec, a.off.deliveredPerSec)} |`,
+    `| duplicates / lost | ${a.duplicates} / ${a.lost} | | |`,
+    "",
+    "| replay of the last archived run | events | arrived | status.replayed | events/s | vs live delivery (archive on) |",
+    "| --- | --- | --- | --- | --- | --- |",
+    `| Replay to a Trigger of its own | ${a.replay.events} | ${a.replay.arrived} | ${a.replay.replayed} (Succeeded ${a.replay.succeeded}) | ${a.replay.perSec} | ${ratio(a.replay.perSec, a.on.deliveredPerSec)} |`,
+  ];
+}
