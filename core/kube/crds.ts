@@ -1,5 +1,5 @@
 import knative from "./knative/crds.json";
-import { WEBHOOK_SOURCE_CRD } from "./eddy-crds.js";
+import { REPLAY_CRD, WEBHOOK_SOURCE_CRD } from "./eddy-crds.js";
 
 /** An OpenAPI v3 schema node, as CRDs write them. */
 export interface Schema {
@@ -42,7 +42,7 @@ export interface CrdInfo {
  * Knative Eventing's published CRDs (core/kube/knative, Apache-2.0, vendored by
  * scripts/vendor-knative-crds.mjs) and Eddy's own WebhookSource.
  */
-export const CRDS: readonly CrdInfo[] = [...(knative.crds as unknown as CrdInfo[]).map(withEddyFields), WEBHOOK_SOURCE_CRD];
+export const CRDS: readonly CrdInfo[] = [...(knative.crds as unknown as CrdInfo[]).map(withEddyFields), WEBHOOK_SOURCE_CRD, REPLAY_CRD];
 
 /**
  * Fields Eddy accepts beyond Knative's schema, added here so that strict field validation and

@@ -113,3 +113,54 @@ export const WEBHOOK_SOURCE_CRD: CrdInfo = {
     },
   },
 };
+
+/** `eventing.eddy.dev/v1alpha1` Replay (core/resources/kinds/replay.ts), in the same form. */
+export const REPLAY_CRD: CrdInfo = {
+  group: "eventing.eddy.dev",
+  version: "v1alpha1",
+  kind: "Replay",
+  plural: "replays",
+  singular: "replay",
+  categories: ["all", "knative", "eventing"],
+  columns: [
+    { name: "Target", type: "string", jsonPath: ".spec.broker" },
+    { name: "From", type: "string", jsonPath: ".spec.from" },
+    { name: "To", type: "string", jsonPath: ".spec.to" },
+    { name: "Replayed", type: "integer", jsonPath: ".status.replayed" },
+    { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+    { name: "Succeeded", type: "string", jsonPath: '.status.conditions[?(@.type=="Succeeded")].status' },
+    { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Succeeded")].reason' },
+  ],
+  schema: {
+    type: "object",
+    description: "Replay delivers again the events an archiving Broker or Channel (eddy.dev/archive-retention) accepted in a window of time, each with the extension eddyreplay.",
+    properties: {
+      spec: {
+        type: "object",
+        description: "ReplaySpec names the archive, the window and where the events go. It cannot change once created.",
+        required: ["from", "to"],
+        properties: {
+          broker: str("Broker is the name of the Broker whose archive is replayed (or set channel)."),
+          channel: { type: "object", description: "Channel names a Channel or InMemoryChannel (a bare name is also accepted).", "x-kubernetes-preserve-unknown-fields": true },
+          from: str("From is the start of the window of acceptance times, RFC 3339, included."),
+          to: str("To is the end of the window, RFC 3339, included; the window ends when the Replay is created at the latest."),
+          trigger: str("Trigger limits the replay to one Trigger of the Broker (by default every Trigger whose filter matches)."),
+          subscription: str("Subscription limits a Channel's replay to one Subscription."),
+          filters: { type: "array", description: "Filters in the Trigger dialects, ANDed with each Trigger's own filter.", items: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
+      },
+      status: {
+        type: "object",
+        description: "ReplayStatus tells how far the replay got.",
+        properties: {
+          observedGeneration: { type: "integer", format: "int64", description: "The generation last processed." },
+          conditions: CONDITIONS,
+          replayed: { type: "integer", description: "Events handed to delivery so far, over every partition." },
+          progress: { type: "object", description: "Partitions done out of all, and the acceptance time reached.", "x-kubernetes-preserve-unknown-fields": true },
+          startTime: str("When the Replay was created."),
+          completionTime: str("When it finished."),
+        },
+      },
+    },
+  },
+};
