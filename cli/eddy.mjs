@@ -9,6 +9,7 @@ const COMMANDS = {
   send: () => import("./commands/send.mjs"),
   tail: () => import("./commands/tail.mjs"),
   deadletters: () => import("./commands/deadletters.mjs"),
+  replay: () => import("./commands/replay.mjs"),
 };
 
 async function help() {
