@@ -107,7 +107,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.replayer = new Replayer(this.db, this.archive, {
       partition: () => this.partitionIndex(),
       replayRoutes: (event, only) => this.replayRoutes(event, only),
-      commit: (write) => this.commits.run(() => write((ev, ttl, routes) => void this.ledger.record(ev, ttl, routes, Date.now()))),
+      commit: (uid, write) => this.commits.run(() => write((ev, ttl, routes) => void this.ledger.record(ev, ttl, routes, Date.now(), false, uid))),
+      unsettled: (uid) => this.db.one("SELECT 1 AS x FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.replay = ? LIMIT 1", uid) !== undefined,
       pendingDeliveries: () => this.ledger.pending(),
       report: (plan, report) => this.reportReplay(plan, report),
       wakeAt: (at) => this.clock.wakeAt(at),
@@ -344,7 +345,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     await this.outbox.flush();
     await this.sweepDeadLetters(now);
     if (this.archive.hasWaiting()) await this.archive.flush();
-    const retention = this.archiveRetention();
+    // After the annotation is removed, what was archived still expires after the retention it had.
+    const retention = this.archiveRetention() ?? Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'archiveRetention'")?.value ?? 0);
     if (retention) await this.archive.sweep(now, retention);
     if (this.replayer.busy()) await this.replayer.step(now);
   }
@@ -454,6 +456,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.senders.configure(plan);
     this.onPlan();
     this.archive.resetSweep();
+    const retention = this.archiveRetention();
+    if (retention) this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('archiveRetention', ?)", String(retention));
     this.replayer.configure(plan?.replays ?? [], Date.now());
   }
 }

@@ -17,6 +17,8 @@ const STEP_EVENTS = 200;
 const PENDING_HIGH_WATER = 400;
 /** Progress goes to the control plane at most this often while a replay runs. */
 const REPORT_EVERY_MS = 1000;
+/** How often a replay that has recorded its window looks whether its deliveries have settled. */
+const SETTLE_POLL_MS = 200;
 /** While a replay runs, the alarm stays this close: a new incarnation resumes from the cursor. */
 const RESUME_MS = 3000;
 
@@ -26,7 +28,9 @@ export interface ReplayHost {
   /** The routes an event would take now (each route's filter), limited to `only` when given. */
   replayRoutes(event: CloudEvent, only: string[] | undefined): string[];
   /** Records replayed events with their routes and moves the cursor, in one storage turn. */
-  commit(write: (record: (event: CloudEvent, ttl: number, routes: string[]) => void) => void): Promise<void>;
+  commit(uid: string, write: (record: (event: CloudEvent, ttl: number, routes: string[]) => void) => void): Promise<void>;
+  /** Whether a delivery of an event this Replay recorded is still pending (delivering, retrying, dead-lettering). */
+  unsettled(uid: string): boolean;
   pendingDeliveries(): number;
   report(plan: ReplayPlan, report: ReplayReport): Promise<void>;
   wakeAt(at: number): void;
@@ -40,7 +44,8 @@ interface Row {
   last_seq: number;
   replayed: number;
   position: number | null;
-  state: "running" | "done" | "failed";
+  /** running: reading the archive; settling: all recorded, deliveries pending; then done or failed. */
+  state: "running" | "settling" | "done" | "failed";
   message: string | null;
   reported: number;
 }
@@ -59,6 +64,7 @@ interface Row {
  */
 export class Replayer {
   private stepping = false;
+  private again = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastReport = new Map<string, number>();
   private filters = new Map<string, CompiledFilter | null>();
@@ -83,7 +89,7 @@ export class Replayer {
 
   /** Whether some replay is unfinished or its end is not yet reported. */
   busy(): boolean {
-    return this.db.one("SELECT 1 AS x FROM replays WHERE state = 'running' OR reported = 0 LIMIT 1") !== undefined;
+    return this.db.one("SELECT 1 AS x FROM replays WHERE state IN ('running', 'settling') OR reported = 0 LIMIT 1") !== undefined;
   }
 
   /** Runs a step soon (from a timer; the alarm calls `step` directly). */
@@ -97,8 +103,12 @@ export class Replayer {
 
   /** One step of the oldest running replay, then reports; schedules the next. */
   async step(now: number): Promise<void> {
-    if (this.stepping) return;
+    if (this.stepping) {
+      this.again = true; // asked while a step runs: run once more after it
+      return;
+    }
     this.stepping = true;
+    this.again = false;
     try {
       const row = this.db.one<Row>("SELECT * FROM replays WHERE state = 'running' ORDER BY rowid LIMIT 1");
       if (row) {
@@ -106,9 +116,18 @@ export class Replayer {
         if (this.host.pendingDeliveries() >= PENDING_HIGH_WATER) this.kick(10);
         else if (await this.advance(row)) this.kick(0);
       }
+      // Done means delivered: a replay ends once every delivery it recorded has settled.
+      for (const r of this.db.all<{ uid: string }>("SELECT uid FROM replays WHERE state = 'settling'")) {
+        if (!this.host.unsettled(r.uid)) this.db.run("UPDATE replays SET state = 'done', reported = 0 WHERE uid = ? AND state = 'settling'", r.uid);
+        else {
+          this.host.wakeAt(now + RESUME_MS);
+          this.kick(SETTLE_POLL_MS);
+        }
+      }
       await this.reportAll(Date.now());
     } finally {
       this.stepping = false;
+      if (this.again) this.kick(0);
     }
   }
 
@@ -134,7 +153,7 @@ export class Replayer {
       let lastSeq = row.last_seq;
       const filter = this.filterOf(plan);
       const current = () => this.db.one<{ uid: string }>("SELECT uid FROM replays WHERE uid = ? AND state = 'running'", row.uid);
-      await this.host.commit((record) => {
+      await this.host.commit(row.uid, (record) => {
         if (!current()) return; // deleted (or failed) while the archive was read: stop here
         for (const e of chunk) {
           lastSeq = e.seq;
@@ -157,9 +176,10 @@ export class Replayer {
       this.db.run("UPDATE replays SET after_key = ? WHERE uid = ?", skipped, row.uid);
       return true;
     }
-    // Nothing after the cursor falls in the window: this partition is done.
-    this.db.run("UPDATE replays SET state = 'done', reported = 0 WHERE uid = ? AND state = 'running'", row.uid);
-    log.info("replay finished in this partition", { replay: plan.name, partition: this.host.partition() });
+    // Nothing after the cursor falls in the window: this partition has recorded all of it.
+    this.db.run("UPDATE replays SET state = 'settling' WHERE uid = ? AND state = 'running'", row.uid);
+    log.info("replay recorded its window in this partition", { replay: plan.name, partition: this.host.partition() });
+    this.kick(0);
     return false;
   }
 
@@ -180,8 +200,8 @@ export class Replayer {
 
   /** Tells the control plane how far each replay got: at most once a second, and at once when it ends. */
   private async reportAll(now: number): Promise<void> {
-    for (const r of this.db.all<Row>("SELECT * FROM replays WHERE reported = 0 OR state = 'running'")) {
-      const final = r.state !== "running";
+    for (const r of this.db.all<Row>("SELECT * FROM replays WHERE reported = 0 OR state IN ('running', 'settling')")) {
+      const final = r.state === "done" || r.state === "failed";
       if (!final && now - (this.lastReport.get(r.uid) ?? 0) < REPORT_EVERY_MS) continue;
       this.lastReport.set(r.uid, now);
       const report: ReplayReport = {

@@ -74,9 +74,10 @@ export class Ledger {
   /**
    * Stores an event and one subscriber delivery per route, and dispatches them. Returns the event
    * seq. `archive`: the event also waits for the archive (with no routes, it is stored for that alone).
+   * `replay`: the uid of the Replay that recorded it.
    */
-  record(event: CloudEvent, ttl: number, routes: string[], now: number, archive = false): number {
-    const seq = this.store.insertEvent(event, ttl, now, archive);
+  record(event: CloudEvent, ttl: number, routes: string[], now: number, archive = false, replay?: string): number {
+    const seq = this.store.insertEvent(event, ttl, now, archive, replay);
     for (const route of routes) {
       // Not stored yet (id 0): dispatch stores it already leased, one write instead of two.
       const row: DeliveryRow = {

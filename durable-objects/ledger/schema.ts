@@ -55,4 +55,9 @@ export const LEDGER_MIGRATIONS: string[][] = [
        replayed INTEGER NOT NULL DEFAULT 0, position INTEGER,
        state TEXT NOT NULL DEFAULT 'running', message TEXT, reported INTEGER NOT NULL DEFAULT 1)`,
   ],
+  // A replayed event names its Replay, so the replay ends only once its deliveries have settled.
+  [
+    "ALTER TABLE events ADD COLUMN replay TEXT",
+    "CREATE INDEX events_by_replay ON events (replay) WHERE replay IS NOT NULL",
+  ],
 ];

@@ -14,10 +14,10 @@ const COLUMNS = new Set(["hop", "attempt", "due_at", "lease_until", "gen", "erro
 export class SqlLedgerStore implements LedgerStore {
   constructor(private readonly db: Sql) {}
 
-  insertEvent(event: CloudEvent, ttl: number, now: number, archive = false): number {
+  insertEvent(event: CloudEvent, ttl: number, now: number, archive = false, replay?: string): number {
     return this.db.one<{ seq: number }>(
-      "INSERT INTO events (attrs, data, implied_json, ttl, received_at, archive) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
-      JSON.stringify(event.attrs), event.data ? buffer(event.data) : null, event.impliedJson ? 1 : 0, ttl, now, archive ? 1 : 0,
+      "INSERT INTO events (attrs, data, implied_json, ttl, received_at, archive, replay) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+      JSON.stringify(event.attrs), event.data ? buffer(event.data) : null, event.impliedJson ? 1 : 0, ttl, now, archive ? 1 : 0, replay ?? null,
     )!.seq;
   }
 

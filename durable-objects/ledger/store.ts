@@ -42,7 +42,7 @@ export type DeliveryPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_a
  */
 export interface LedgerStore {
   /** `archive`: the event stays (even with no delivery left) until the archive has written it. */
-  insertEvent(event: CloudEvent, ttl: number, now: number, archive?: boolean): number;
+  insertEvent(event: CloudEvent, ttl: number, now: number, archive?: boolean, replay?: string): number;
   loadEvent(seq: number): StoredEvent | undefined;
   insertDelivery(d: NewDelivery): number;
   delivery(id: number): DeliveryRow | undefined;

@@ -12,7 +12,7 @@ export class MemoryStore implements LedgerStore {
   private nextSeq = 1;
   private nextId = 1;
 
-  insertEvent(event: CloudEvent, ttl: number, now: number, archive = false): number {
+  insertEvent(event: CloudEvent, ttl: number, now: number, archive = false, _replay?: string): number {
     const seq = this.nextSeq++;
     this.events.set(seq, { event: structuredClone(event), ttl, received_at: now, archive });
     return seq;
