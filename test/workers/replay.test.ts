@@ -145,4 +145,31 @@ describe("Replay", () => {
     expect(bad.status).toBe(422);
     expect(JSON.stringify(await bad.json())).toContain("RFC 3339");
   });
+
+  it("stops when deleted: nothing more of the window is read", async () => {
+    const ns = uid("ns");
+    await apply({ ...brokerObj(ns, "default"), metadata: { name: "default", namespace: ns, annotations: ARCHIVED } }, "brokers");
+    const from = Date.now();
+    for (let b = 0; b < 10; b++) {
+      const batch = Array.from({ length: 100 }, (_, i) => ({ specversion: "1.0", id: `d${b * 100 + i}`, source: "/s", type: "t" }));
+      const r = await SELF.fetch(`${ORIGIN}/brokers/${ns}/default`, { method: "POST", headers: { ...AUTH, "Content-Type": "application/cloudevents-batch+json" }, body: JSON.stringify(batch) });
+      expect(r.status).toBe(202);
+    }
+    const to = Date.now();
+    // A subscriber that keeps failing (long backoff) keeps the replay's deliveries pending, so it
+    // records at most a few hundred events and then waits for room.
+    const k = uid();
+    await apply(triggerObj(ns, "slow", "default", `${SINK}/status/503/${k}`, { delivery: { retry: 3, backoffPolicy: "linear", backoffDelay: "PT30S" } }), "triggers");
+    await apply(replayObj(ns, "big", { broker: "default", from: new Date(from).toISOString(), to: new Date(to).toISOString() }), "replays");
+    await expect.poll(async () => (await replayStatus(ns, "big"))?.replayed ?? 0, { timeout: 10_000 }).toBeGreaterThan(0);
+    const del = await SELF.fetch(`${ORIGIN}/apis/eventing.eddy.dev/v1alpha1/namespaces/${ns}/replays/big`, { method: "DELETE", headers: AUTH });
+    expect(del.status).toBe(200);
+    const stats = async () => (await (await SELF.fetch(`${ORIGIN}/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/default/stats`, { headers: AUTH })).json() as any).pending;
+    const pendingAtDelete = await stats();
+    await sleep(1500);
+    // What it had handed to delivery stays (and is retried); nothing more of the 1,000 was recorded.
+    expect(await stats()).toBe(pendingAtDelete);
+    expect(pendingAtDelete).toBeLessThan(1000);
+    expect(pendingAtDelete).toBeGreaterThan(0);
+  });
 });
