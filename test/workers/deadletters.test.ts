@@ -1,6 +1,6 @@
 // Dead letters kept instead of dropped (R2 behind an index in the object), listed, shown,
 // redriven and purged; and the live tail over a hibernatable WebSocket.
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { apply, brokerObj, ORIGIN, send, SINK, sinkLog, stats, triggerObj, uid, waitLog } from "./helpers.js";
 
@@ -61,6 +61,21 @@ describe("kept dead letters", () => {
     await waitLog(k, 4); // two failures, then the two redriven deliveries succeed
     await expect.poll(async () => (await call("GET", `${base(ns)}/deadletters`)).body.items.length).toBe(0);
     expect((await stats(ns, "default")).counters).toMatchObject({ "kept.retries-exhausted": 2, delivered: 2 });
+  });
+});
+
+describe("dead-letter retention", () => {
+  it("forgets kept dead letters, index and R2 body, once eddy.dev/deadletter-retention has passed", async () => {
+    const ns = uid("ns");
+    await apply({ ...brokerObj(ns, "default"), metadata: { name: "default", namespace: ns, annotations: { "eddy.dev/deadletter-retention": "PT2S" } } }, "brokers");
+    const bad = uid();
+    await apply(triggerObj(ns, "t", "default", `${SINK}/status/500/${bad}`, { delivery: { retry: 0 } }), "triggers");
+    await send(ns, "default", { specversion: "1.0", id: "old-1", source: "/s", type: "t" });
+    await expect.poll(async () => (await call("GET", `${base(ns)}/deadletters`)).body.items?.length).toBe(1);
+    const bucket = (env as unknown as { ARCHIVE: R2Bucket }).ARCHIVE;
+    await expect.poll(async () => (await bucket.list({ prefix: `deadletters/${ns}/default/` })).objects.length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await call("GET", `${base(ns)}/deadletters`)).body.items?.length, { timeout: 15_000, interval: 500 }).toBe(0);
+    await expect.poll(async () => (await bucket.list({ prefix: `deadletters/${ns}/default/` })).objects.length, { timeout: 10_000 }).toBe(0);
   });
 });
 
