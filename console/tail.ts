@@ -5,29 +5,10 @@
  */
 import { compile, matches, type CompiledExpression } from "../core/cesql/index.js";
 import type { AttrValue } from "../core/cloudevents/event.js";
+import type { TailDelivery, TailEvent, TailMessage } from "../core/tail.js";
 import { eventView } from "../core/cloudevents/view.js";
 
-export interface TailEvent {
-  kind: "event";
-  at: string;
-  partition?: number;
-  attrs: Record<string, AttrValue>;
-  size?: number;
-  dataPreview?: string;
-}
-
-export interface TailDelivery {
-  kind: "delivery";
-  at: string;
-  eventId: string;
-  route: string;
-  hop: "subscriber" | "reply" | "dls" | string;
-  outcome: "delivered" | "retrying" | "dead-lettered" | "dropped" | string;
-  status?: number;
-  attempt?: number;
-}
-
-export type TailMessage = TailEvent | TailDelivery;
+export type { TailDelivery, TailEvent, TailMessage };
 
 /** One line of the tail: an event and the outcomes seen for it, or outcomes of an event seen before we connected. */
 export interface TailRow {

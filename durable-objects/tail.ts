@@ -1,28 +1,9 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
+import { TAIL_PROTOCOL, type TailDelivery, type TailEvent } from "../core/tail.js";
 
-/** The subprotocol a tail client asks for; the server answers with it. */
-export const TAIL_PROTOCOL = "eddy.tail.v1";
+export { TAIL_PROTOCOL };
+
 const PREVIEW_BYTES = 512;
-
-export interface TailEvent {
-  kind: "event";
-  at: string;
-  partition: number;
-  attrs: CloudEvent["attrs"];
-  size: number;
-  dataPreview?: string;
-}
-
-export interface TailDelivery {
-  kind: "delivery";
-  at: string;
-  eventId: string;
-  route: string;
-  hop: string;
-  outcome: "delivered" | "retrying" | "dead-lettered" | "kept" | "dropped";
-  status?: number;
-  attempt: number;
-}
 
 const dec = new TextDecoder();
 

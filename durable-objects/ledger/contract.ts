@@ -2,6 +2,7 @@
 import type { CloudEvent } from "../../core/cloudevents/event.js";
 import type { DeliveryMessage, DeliveryOutcome, OwnerRef } from "../../core/delivery/messages.js";
 import type { RoutePlan } from "../../core/resources/plan.js";
+import type { TailOutcome } from "../../core/tail.js";
 import type { DeliveryRow, StoredEvent } from "./store.js";
 
 /** What the owning Durable Object provides to its ledger. */
@@ -36,7 +37,7 @@ export interface DeadLetterFailure {
   attempts: number;
 }
 
-export type TailOutcome = "delivered" | "retrying" | "dead-lettered" | "kept" | "dropped";
+export type { TailOutcome };
 
 /** One attempt handed to the transport: made by the object itself (`local`) or sent through a queue. */
 export interface Dispatch {

@@ -3,7 +3,7 @@ import { ApiError } from "../../core/errors.js";
 import type { OwnerRef } from "../../core/delivery/messages.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import { dataPlaneStub, partitionRefs } from "../../durable-objects/objects.js";
-import { TAIL_PROTOCOL } from "../../durable-objects/tail.js";
+import { TAIL_PROTOCOL } from "../../core/tail.js";
 import type { Env } from "../env.js";
 
 type C = Context<{ Bindings: Env }>;

@@ -65,10 +65,10 @@ describe("tail model", () => {
 
   it("keeps the newest rows within its limit, and a repeated id as a row of its own", () => {
     const m = new TailModel(3);
-    const ev = (id: string): TailMessage => ({ kind: "event", at: "2026-12-03T10:00:00Z", attrs: { specversion: "1.0", id, source: "/s", type: "t" } });
+    const ev = (id: string): TailMessage => ({ kind: "event", at: "2026-12-03T10:00:00Z", partition: 0, size: 0, attrs: { specversion: "1.0", id, source: "/s", type: "t" } });
     for (const id of ["a", "b", "c", "d", "d"]) m.receive(ev(id));
     expect(m.visible().map((r) => r.eventId)).toEqual(["d", "d", "c"]);
-    m.receive({ kind: "delivery", at: "2026-12-03T10:00:01Z", eventId: "d", route: "r", hop: "subscriber", outcome: "delivered" });
+    m.receive({ kind: "delivery", at: "2026-12-03T10:00:01Z", eventId: "d", route: "r", hop: "subscriber", outcome: "delivered", attempt: 1 });
     expect(m.visible()[0]!.deliveries).toHaveLength(1);
     expect(m.find(m.visible()[1]!.seq)!.deliveries).toHaveLength(0);
   });
