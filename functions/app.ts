@@ -9,8 +9,8 @@ import { wellKnown } from "./wellknown.js";
 import { discovery } from "./api/discovery.js";
 import { consoleRoutes } from "./console.js";
 import type { Env } from "./env.js";
-import { brokerIngress } from "./ingress/broker.js";
-import { channelIngress } from "./ingress/dispatch.js";
+import { ADDRESSABLE_TABLE } from "../core/addressables.js";
+import { addressableIngress } from "./ingress/dispatch.js";
 import { webhookIngress } from "./ingress/webhook.js";
 
 /**
@@ -35,17 +35,13 @@ app.route("/api/v1", coreV1);
 // Sender identity: ServiceAccounts with TokenRequests, and the OIDC discovery document with its JWKS.
 app.route("/api/v1", serviceAccounts);
 app.route("/", wellKnown);
-app.route("/brokers", brokerIngress);
-app.route("/channels", channelIngress("Channel", "channel"));
-app.route("/inmemorychannels", channelIngress("InMemoryChannel", "inmemorychannel"));
-app.route("/sequences", channelIngress("Sequence", "sequence", { path: "steps", first: 0 }));
-app.route("/parallels", channelIngress("Parallel", "parallel", { path: "branches" }));
-app.route("/webhooks", webhookIngress);
+// Every addressable's ingress, from the one table of where each lives (core/addressables.ts).
+for (const a of ADDRESSABLE_TABLE) app.route(`/${a.prefix}`, a.cloudEvents ? addressableIngress(a) : webhookIngress(a));
 // The web console: static files only, no part of any ingress or delivery path.
 app.route("/console", consoleRoutes);
 
 app.notFound((c) => {
-  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural} and /api/v1 (discovery: /api, /apis, /openapi/v3), addressables under /brokers, /channels, /inmemorychannels, /sequences, /parallels and /webhooks`;
+  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural} and /api/v1 (discovery: /api, /apis, /openapi/v3), addressables under ${ADDRESSABLE_TABLE.map((a) => `/${a.prefix}`).join(", ")}`;
   return render(c.req.path, new ApiError(404, msg));
 });
 

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
+import type { Addressable } from "../../core/addressables.js";
 import { ApiError } from "../../core/errors.js";
 import type { PlanBinding } from "../../core/resources/plan.js";
 import type { Env } from "../env.js";
@@ -26,26 +27,28 @@ const NAME = "{[^/]+/?}";
 const strip = (s: string) => s.replace(/\/$/, "");
 
 /**
- * Ingress of a channel-like addressable: `/{ns}/{name}` and, for flows, `/{ns}/{name}/{sub}/{i}`
- * for their internal step or branch channels.
+ * The CloudEvents ingress of one row of the addressables table (core/addressables.ts):
+ * `/{ns}/{name}` and, for flows, `/{ns}/{name}/{sub}/{i}` for their step or branch channels. The
+ * object behind each address comes from the table, as it does for in-process hops.
  *
  * @example
- * app.route("/channels", channelIngress("Channel", "channel"));
+ * app.route("/brokers", addressableIngress(addressable("brokers")!));
  */
-export function channelIngress(kind: string, label: string, sub?: { path: string; first?: number }): Hono<{ Bindings: Env }> {
+export function addressableIngress(a: Addressable): Hono<{ Bindings: Env }> {
   const r = new Hono<{ Bindings: Env }>();
+  const label = a.kind.toLowerCase();
   r.all(`/:ns/:name${NAME}`, (c) => {
     const { ns } = c.req.param();
     const name = strip(c.req.param("name"));
-    const key = sub?.first !== undefined ? `${kind}/${ns}/${name}/${sub.first}` : `${kind}/${ns}/${name}`;
-    return sinkTo(c, "CHANNEL", key, `${label} "${name}" in namespace "${ns}"`, ingressAudience(kind, ns, name));
+    return sinkTo(c, a.binding, a.key(ns, name), `${label} "${name}" in namespace "${ns}"`, ingressAudience(a.kind, ns, name));
   });
+  const sub = a.sub;
   if (sub) {
     r.all(`/:ns/:name/${sub.path}/:i{[0-9]+/?}`, (c) => {
       const { ns, name } = c.req.param();
       const i = strip(c.req.param("i"));
       // A flow's internal channel answers to the flow's audience.
-      return sinkTo(c, "CHANNEL", `${kind}/${ns}/${name}/${Number(i)}`, `${label} "${name}" (${sub.path} ${i}) in namespace "${ns}"`, ingressAudience(kind, ns, name));
+      return sinkTo(c, a.binding, sub.key(ns, name, Number(i)), `${label} "${name}" (${sub.path} ${i}) in namespace "${ns}"`, ingressAudience(a.kind, ns, name));
     });
   }
   return r;

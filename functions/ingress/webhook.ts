@@ -1,4 +1,5 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import type { Addressable } from "../../core/addressables.js";
 import { ApiError } from "../../core/errors.js";
 import { maxEventBytes } from "../../core/limits.js";
 import { readBody } from "../body.js";
@@ -9,18 +10,22 @@ import type { Env } from "../env.js";
  * The source's Durable Object verifies the signature and stores the event before this answers 202;
  * a delivery it refuses (401) leaves nothing behind.
  */
-export const webhookIngress = new Hono<{ Bindings: Env }>();
+export function webhookIngress(a: Addressable): Hono<{ Bindings: Env }> {
+  const r = new Hono<{ Bindings: Env }>();
+  r.all("/:ns/:name{[^/]+/?}", (c) => receive(c, a));
+  return r;
+}
 
-webhookIngress.all("/:ns/:name{[^/]+/?}", async (c) => {
+async function receive(c: Context<{ Bindings: Env }>, a: Addressable): Promise<Response> {
   if (c.req.method !== "POST") {
     throw new ApiError(405, `${c.req.method} is not allowed: providers deliver webhooks with POST`, [], {}, { Allow: "POST" });
   }
-  const ns = c.req.param("ns");
-  const name = c.req.param("name").replace(/\/$/, "");
+  const { ns, name: raw } = c.req.param() as { ns: string; name: string };
+  const name = raw.replace(/\/$/, "");
   const body = await readBody(c.req.raw, maxEventBytes(c.env));
-  const stub = c.env.SOURCE.get(c.env.SOURCE.idFromName(`WebhookSource/${ns}/${name}`));
+  const stub = c.env.SOURCE.get(c.env.SOURCE.idFromName(a.key(ns, name)));
   const r = await stub.receive([...c.req.raw.headers], body);
   if (r.status === 404) throw new ApiError(404, `webhook source "${name}" does not exist in namespace "${ns}"; create a WebhookSource first`);
   if (r.status >= 400) throw new ApiError(r.status, r.body ?? "refused");
   return new Response(r.body ?? null, { status: r.status, headers: r.contentType ? { "Content-Type": r.contentType } : {} });
-});
+}
