@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiError } from "../core/errors.js";
 import { admit } from "../core/resources/admit.js";
 import { apiVersionOf, type KindDef } from "../core/resources/kind.js";
-import type { DispatcherPlan, PlanBinding, ReplayReport } from "../core/resources/plan.js";
+import type { ReplayReport } from "../core/resources/plan.js";
 import { reconcileNamespace } from "../core/resources/reconcile.js";
 import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
 import type { KReference, Resource } from "../core/resources/types.js";
@@ -10,9 +10,8 @@ import { autoEventType, type ObservedType } from "../core/resources/eventtypes.j
 import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
 import { log } from "../core/log.js";
 import { authSettings } from "../core/identity/settings.js";
-import { physicalPlans } from "../core/partitions.js";
 import type { Env } from "../functions/env.js";
-import { dataPlaneStub } from "./objects.js";
+import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
 
@@ -37,7 +36,7 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiFailu
 const SCHEMA = [
   "CREATE TABLE resources (key TEXT PRIMARY KEY, body TEXT NOT NULL)",
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-  "CREATE TABLE pushed (key TEXT PRIMARY KEY, hash TEXT NOT NULL)",
+  ...PUSHED_SCHEMA,
 ];
 
 /** Progress of jobs (Replays) as their data-plane objects report it, one row per partition. */
@@ -60,6 +59,7 @@ export class Namespace extends DurableObject<Env> {
   private rv: number;
   private sync: Promise<void> = Promise.resolve();
   private readonly history: ChangeLog;
+  private readonly pusher: PlanPusher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -71,6 +71,7 @@ export class Namespace extends DurableObject<Env> {
     this.rv = Number(this.meta("resourceVersion") ?? "0");
     // A namespace older than its change log can be watched only from now on.
     if (this.meta("changeFloor") === undefined) this.setMeta("changeFloor", String(this.rv));
+    this.pusher = new PlanPusher(this.db, env, (at) => this.ctx.storage.setAlarm(at));
     this.history = new ChangeLog(this.db, () => Number(this.meta("changeFloor")), (rv) => this.setMeta("changeFloor", String(rv)), Number(env.WATCH_HISTORY) || undefined);
   }
 
@@ -282,31 +283,10 @@ export class Namespace extends DurableObject<Env> {
         this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", keyOf(r.apiVersion, r.kind, r.metadata.name), JSON.stringify(r));
         this.history.record("MODIFIED", r);
       }
-      await this.push(plans);
+      await this.pusher.push(plans, this.rv);
     };
     this.sync = this.sync.then(run, run);
     return this.sync;
-  }
-
-  private async push(plans: Map<string, DispatcherPlan>): Promise<void> {
-    const pushed = new Map(this.db.all<{ key: string; hash: string }>("SELECT key, hash FROM pushed").map((r) => [r.key, r.hash]));
-    const want = new Map<string, DispatcherPlan | null>(physicalPlans(plans));
-    for (const key of pushed.keys()) if (!want.has(key)) want.set(key, null);
-    const version = this.rv;
-    let failed = false;
-    await Promise.all([...want].map(async ([key, plan]) => {
-      const hash = JSON.stringify(plan);
-      if (pushed.get(key) === hash) return;
-      try {
-        const binding = key.slice(0, key.indexOf(":")) as PlanBinding;
-        await dataPlaneStub(this.env, { binding, name: key.slice(key.indexOf(":") + 1) }).configure(plan, version);
-        this.db.run("INSERT OR REPLACE INTO pushed (key, hash) VALUES (?, ?)", key, hash);
-      } catch (e) {
-        failed = true;
-        log.error("could not configure a data-plane object; retrying", { object: key, error: String(e) });
-      }
-    }));
-    if (failed) await this.ctx.storage.setAlarm(Date.now() + 1000);
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<ApiResult<T>> {
