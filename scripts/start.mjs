@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, appendFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { newSigningKey } from "./signing-key.mjs";
@@ -75,12 +76,32 @@ function inspectorEnv() {
   return { VSCODE_INSPECTOR_OPTIONS: "{}" };
 }
 
+/**
+ * `EDDY_V8_FLAGS="--trace-gc" npm start`: V8 flags for every workerd of `npm start` (wrangler's
+ * proxy and the Worker's), for diagnosis; none by default, as none keeps memory flatter under load
+ * (docs/known-issues.md, "Memory grows under steady load"). workerd reads V8 flags only from its
+ * config, which Miniflare writes without any, so Miniflare is pointed (MINIFLARE_WORKERD_PATH) at
+ * scripts/workerd-v8.sh, which adds them to the config and becomes the real workerd. Not on Windows
+ * (the wrapper is a shell script). A flag V8 does not know stops workerd at start.
+ */
+function v8Env() {
+  const flags = process.env.EDDY_V8_FLAGS ?? "";
+  const wrapper = join(root, "scripts", "workerd-v8.sh");
+  if (!flags.trim() || process.platform === "win32" || process.env.MINIFLARE_WORKERD_PATH === wrapper) return {};
+  // The workerd Miniflare would run: its own `workerd` dependency, or MINIFLARE_WORKERD_PATH.
+  const fromRoot = createRequire(join(root, "package.json"));
+  const fromMiniflare = createRequire(createRequire(fromRoot.resolve("wrangler")).resolve("miniflare"));
+  const workerd = process.env.MINIFLARE_WORKERD_PATH || fromMiniflare("workerd").default;
+  console.log(`[eddy] V8 flags for workerd: ${flags}`);
+  return { MINIFLARE_WORKERD_PATH: wrapper, EDDY_WORKERD: workerd, EDDY_NODE: process.execPath };
+}
+
 ensureToken();
 ensureSigningKey();
 const child = spawn(join(root, "node_modules", ".bin", "wrangler"), wranglerArgs, {
   cwd: root,
   stdio: "inherit",
-  env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env, ...inspectorEnv() },
+  env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...process.env, ...inspectorEnv(), ...v8Env() },
 });
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
