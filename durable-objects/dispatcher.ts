@@ -342,8 +342,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   /** The spec with its route's sender identity, audience and signing secret. */
   private withAuth<T extends AttemptSpec>(spec: T): T {
-    const row = this.store.delivery(spec.id);
-    return withDeliveryAuth(spec, row ? this.routes.get(row.route) : undefined);
+    // Dispatches name their route; reading the row is only for a spec that does not.
+    const route = spec.route ?? this.store.delivery(spec.id)?.route;
+    return withDeliveryAuth(spec, route !== undefined ? this.routes.get(route) : undefined);
   }
 
   /** Routes one incoming event (store it with its deliveries, or drop it with a reason). */

@@ -243,6 +243,7 @@ export class Ledger {
       format: route.policy.format,
       timeoutMs: route.policy.timeoutMs,
       namespace: this.host.namespace,
+      route: row.route,
       ...(target.object ? { object: target.object } : {}),
     };
     const d: Dispatch = { msg, event, local };
