@@ -83,7 +83,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.tail = new Tail(ctx);
     this.counters = new Counters(this.db, () => this.owner.name);
     this.clock = new AlarmClock(ctx.storage);
-    this.commits = new GroupCommit(ctx.storage, () => this.counters.flush());
+    this.commits = new GroupCommit(ctx.storage, () => this.counters.flush(), () => this.ledger.forgetRows());
     this.store = new SqlLedgerStore(this.db);
     this.senders = new SenderGuard(env);
     // Queue consumers have no plan: each message carries who sends it.

@@ -43,6 +43,12 @@ export class Ledger {
   private starved = true;
   private readonly chains = new Chains();
   private readonly gate = new RouteGate();
+  /**
+   * The rows of the object's own attempts while they run, exactly as stored: nothing else writes a
+   * row while its attempt runs here (the alarm only extends its lease), so its outcome settles
+   * without reading the row back. In memory only; a new incarnation reads rows from storage.
+   */
+  private readonly own = new Map<number, DeliveryRow>();
 
   constructor(
     private readonly store: LedgerStore,
@@ -119,7 +125,7 @@ export class Ledger {
   /** Applies the outcomes of delivery attempts, the object's own or reported by queue consumers. */
   settle(outcomes: DeliveryOutcome[], now: number): void {
     for (const o of outcomes) {
-      const row = this.store.delivery(o.id);
+      const row = this.takeOwn(o) ?? this.store.delivery(o.id);
       // Settled already: another attempt of the same delivery got there first.
       if (!row) {
         if (o.ok) this.counters.add("duplicates");
@@ -130,6 +136,22 @@ export class Ledger {
       // A failure of a superseded dispatch says nothing about the current one.
     }
     this.pump(now);
+  }
+
+  /**
+   * Storage was not written (a group commit failed): rows remembered since may not exist, so
+   * outcomes read their rows from storage again.
+   */
+  forgetRows(): void {
+    this.own.clear();
+  }
+
+  /** The remembered row of the object's own attempt this outcome is for, taken out. */
+  private takeOwn(o: DeliveryOutcome): DeliveryRow | undefined {
+    const row = this.own.get(o.id);
+    if (!row || row.gen !== o.gen) return undefined;
+    this.own.delete(o.id);
+    return row;
   }
 
   /** The event a consumer should send for a delivery whose message did not carry it. */
@@ -156,7 +178,10 @@ export class Ledger {
       const route = this.host.route(row.route);
       if (this.transport.isLocal(row.id)) {
         // Still running here (waiting for a connection): not lost, just slow.
-        this.store.update(row.id, { lease_until: now + (route?.policy.timeoutMs ?? 60_000) + this.opts.leaseSlackMs });
+        const lease = now + (route?.policy.timeoutMs ?? 60_000) + this.opts.leaseSlackMs;
+        this.store.update(row.id, { lease_until: lease });
+        const own = this.own.get(row.id);
+        if (own) own.lease_until = lease;
         continue;
       }
       this.counters.add("redispatched");
@@ -182,6 +207,7 @@ export class Ledger {
   /** Drops every pending delivery (their owner was deleted). */
   dropAll(reason: string, now: number): void {
     this.chains.clear();
+    this.own.clear();
     for (const row of this.store.all()) this.drop({ ...row, order_key: null }, reason, "", now);
     this.inFlight = this.store.leasedCount();
     this.gate.reset([]);
@@ -232,6 +258,8 @@ export class Ledger {
     else this.store.update(row.id, { gen, lease_until: lease, local: local ? 1 : 0 });
     if (row.lease_until === null) this.inFlight++;
     Object.assign(row, { gen, lease_until: lease, local: local ? 1 : 0 });
+    if (local) this.own.set(row.id, row);
+    else this.own.delete(row.id);
     const msg: DeliveryMessage = {
       owner: this.host.owner,
       id: row.id,
@@ -410,6 +438,8 @@ export class Ledger {
 
   private remove(row: DeliveryRow): void {
     this.store.remove(row);
+    // A stale dispatch's success removes the row under its current attempt too.
+    this.own.delete(row.id);
     this.release(row);
   }
 
