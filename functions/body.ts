@@ -1,5 +1,8 @@
 import { ApiError } from "../core/errors.js";
 
+/** Requests whose body readBody read to the end: nothing is left for discardUnreadBody. */
+const readToEnd = new WeakSet<Request>();
+
 /**
  * Reads a request body up to `max` bytes, answering 413 as soon as it is known to be larger
  * (from Content-Length, or while streaming when the sender gave none).
@@ -13,6 +16,13 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > max) throw tooLarge();
   if (!req.body) return new Uint8Array(0);
+  if (Number.isFinite(declared)) {
+    // The length is known and within the limit (the runtime holds a body to its Content-Length):
+    // one read of the whole body costs less than a reader and its chunks.
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    readToEnd.add(req);
+    return bytes;
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -29,6 +39,7 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array> {
   } finally {
     reader.releaseLock();
   }
+  readToEnd.add(req);
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let off = 0;
@@ -58,7 +69,7 @@ export const DISCARD_LIMIT = 8 * 1024 * 1024;
  * app.use("*", async (c, next) => { await next(); await discardUnreadBody(c.req.raw); });
  */
 export async function discardUnreadBody(req: Request, limit = DISCARD_LIMIT): Promise<void> {
-  if (!req.body) return;
+  if (!req.body || readToEnd.has(req)) return;
   let reader: ReadableStreamDefaultReader<Uint8Array>;
   try {
     reader = req.body.getReader();
