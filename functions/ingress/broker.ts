@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Env } from "../env.js";
-import { sinkTo } from "./dispatch.js";
+import { sinkTo, type IngressTarget } from "./dispatch.js";
 import { ingressAudience } from "../identity.js";
 
 /**
@@ -12,5 +12,10 @@ export const brokerIngress = new Hono<{ Bindings: Env }>();
 brokerIngress.all("/:ns/:name{[^/]+/?}", (c) => {
   const ns = c.req.param("ns");
   const name = c.req.param("name").replace(/\/$/, "");
-  return sinkTo(c, "BROKER", `${ns}/${name}`, `broker "${name}" in namespace "${ns}"`, ingressAudience("Broker", ns, name));
+  return sinkTo(c.req.raw, c.env, brokerTarget(ns, name));
 });
+
+/** The Broker named `ns/name`. */
+export function brokerTarget(ns: string, name: string): IngressTarget {
+  return { binding: "BROKER", name: `${ns}/${name}`, what: `broker "${name}" in namespace "${ns}"`, audience: ingressAudience("Broker", ns, name) };
+}

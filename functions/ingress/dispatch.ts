@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { ApiError } from "../../core/errors.js";
 import type { PlanBinding } from "../../core/resources/plan.js";
@@ -7,19 +6,31 @@ import { publishTo } from "../../durable-objects/objects.js";
 import { sink } from "./sink.js";
 import { authenticate, ingressAudience } from "../identity.js";
 
-type C = Context<{ Bindings: Env }>;
+/** The data-plane object behind an ingress address, how a 404 names it, and the audience of its tokens. */
+export interface IngressTarget {
+  binding: PlanBinding;
+  name: string;
+  what: string;
+  audience: string;
+}
 
 /**
  * Hands events to the data-plane object `name`, sent by whoever holds a token for `audience` (401
  * otherwise); 404 with `what` when it does not exist, 403 when its EventPolicies refuse the sender.
  */
-export function sinkTo(c: C, binding: PlanBinding, name: string, what: string, audience: string): Promise<Response> {
-  return sink(c, async (events, sender) => {
-    const res = await publishTo(c.env, { binding, name }, events, sender);
+export function sinkTo(req: Request, env: Env, t: IngressTarget): Promise<Response> {
+  return sink(req, env, async (events, sender) => {
+    const res = await publishTo(env, { binding: t.binding, name: t.name }, events, sender);
     if (res.ok) return;
     if (res.status === 403) throw new ApiError(403, res.message);
-    throw new ApiError(404, `${what} does not exist; create it through the API first`);
-  }, () => authenticate(c.env, c.req.raw, audience));
+    throw new ApiError(404, `${t.what} does not exist; create it through the API first`);
+  }, () => authenticate(env, req, t.audience));
+}
+
+/** The channel-like addressable of `kind` named `ns/name` (its first step or branch channel for flows with `first`). */
+export function channelTarget(kind: string, label: string, ns: string, name: string, first?: number): IngressTarget {
+  const key = first !== undefined ? `${kind}/${ns}/${name}/${first}` : `${kind}/${ns}/${name}`;
+  return { binding: "CHANNEL", name: key, what: `${label} "${name}" in namespace "${ns}"`, audience: ingressAudience(kind, ns, name) };
 }
 
 const NAME = "{[^/]+/?}";
@@ -37,15 +48,16 @@ export function channelIngress(kind: string, label: string, sub?: { path: string
   r.all(`/:ns/:name${NAME}`, (c) => {
     const { ns } = c.req.param();
     const name = strip(c.req.param("name"));
-    const key = sub?.first !== undefined ? `${kind}/${ns}/${name}/${sub.first}` : `${kind}/${ns}/${name}`;
-    return sinkTo(c, "CHANNEL", key, `${label} "${name}" in namespace "${ns}"`, ingressAudience(kind, ns, name));
+    return sinkTo(c.req.raw, c.env, channelTarget(kind, label, ns, name, sub?.first));
   });
   if (sub) {
     r.all(`/:ns/:name/${sub.path}/:i{[0-9]+/?}`, (c) => {
       const { ns, name } = c.req.param();
       const i = strip(c.req.param("i"));
       // A flow's internal channel answers to the flow's audience.
-      return sinkTo(c, "CHANNEL", `${kind}/${ns}/${name}/${Number(i)}`, `${label} "${name}" (${sub.path} ${i}) in namespace "${ns}"`, ingressAudience(kind, ns, name));
+      return sinkTo(c.req.raw, c.env, {
+        binding: "CHANNEL", name: `${kind}/${ns}/${name}/${Number(i)}`, what: `${label} "${name}" (${sub.path} ${i}) in namespace "${ns}"`, audience: ingressAudience(kind, ns, name),
+      });
     });
   }
   return r;
