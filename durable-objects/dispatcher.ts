@@ -92,7 +92,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       queues: { delivery: stampingQueue(env.DELIVERY_QUEUE, stamp), deadLetter: stampingQueue(env.DEAD_LETTER_QUEUE, stamp) },
       owner: () => this.owner.name,
       attempt: (spec, event) => this.attempt(spec, event),
-      settle: (o) => void this.commits.run(() => this.ledger.settle([o], Date.now())).catch(() => {}),
+      settle: (o) => this.settleOwn(o),
       requeue: (items) => this.ledger.retrySoon(items, Date.now()),
     }, outboxOptions(env));
     const timer = { wakeAt: (at: number) => this.clock.wakeAt(at), soon: (at: number) => this.soon(at) };
@@ -288,6 +288,28 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   /** Outcomes of delivery attempts, from the queue consumers. */
   async settle(outcomes: DeliveryOutcome[]): Promise<void> {
     await this.commits.run(() => this.ledger.settle(outcomes, Date.now()));
+  }
+
+  private ownOutcomes: DeliveryOutcome[] = [];
+  private settleQueued = false;
+
+  /**
+   * Outcomes of the object's own attempts are settled together, in one job per group commit, so
+   * the ledger looks for due rows once per flush rather than once per outcome.
+   */
+  private settleOwn(o: DeliveryOutcome): void {
+    this.ownOutcomes.push(o);
+    if (this.settleQueued) return;
+    this.settleQueued = true;
+    void this.commits.run(() => {
+      this.settleQueued = false;
+      const outcomes = this.ownOutcomes;
+      this.ownOutcomes = [];
+      this.ledger.settle(outcomes, Date.now());
+    }).catch(() => {
+      // Outcomes the failed flush never took wait for the next one.
+      this.settleQueued = false;
+    });
   }
 
   /** How many partitions stand behind this object's address; null when it is not configured. */
