@@ -49,6 +49,8 @@ export class Ledger {
    * without reading the row back. In memory only; a new incarnation reads rows from storage.
    */
   private readonly own = new Map<number, DeliveryRow>();
+  /** Events loaded during one pump: the rows it dispatches are mostly one event's fan-out. */
+  private loaded: Map<number, CloudEvent> | undefined;
 
   constructor(
     private readonly store: LedgerStore,
@@ -144,6 +146,7 @@ export class Ledger {
    */
   forgetRows(): void {
     this.own.clear();
+    this.store.forget?.();
   }
 
   /** The remembered row of the object's own attempt this outcome is for, taken out. */
@@ -207,10 +210,11 @@ export class Ledger {
   /** Drops every pending delivery (their owner was deleted). */
   dropAll(reason: string, now: number): void {
     this.chains.clear();
-    this.own.clear();
     for (const row of this.store.all()) this.drop({ ...row, order_key: null }, reason, "", now);
     this.inFlight = this.store.leasedCount();
     this.gate.reset([]);
+    // The owner's tables are wiped next: sequence numbers start over.
+    this.forgetRows();
   }
 
   loadEvent(seq: number): StoredEvent | undefined {
@@ -222,8 +226,12 @@ export class Ledger {
   /** The event a hop sends: the original, the reply, or the original with Knative's error extensions. */
   private payload(row: DeliveryRow, preloaded?: CloudEvent): CloudEvent | null {
     const seq = row.hop === "reply" ? row.reply_seq! : row.event_seq;
-    const event = preloaded ?? this.store.loadEvent(seq)?.event;
-    if (!event) return null;
+    let event = preloaded ?? this.loaded?.get(seq);
+    if (!event) {
+      event = this.store.loadEvent(seq)?.event;
+      if (!event) return null;
+      this.loaded?.set(seq, event);
+    }
     if (row.hop !== "dls" || !row.error) return event;
     const err = JSON.parse(row.error) as { dest: string; code: number; data?: string };
     const attrs = { ...event.attrs, knativeerrordest: err.dest, knativeerrorcode: err.code };
@@ -368,7 +376,12 @@ export class Ledger {
     if (room <= 0) return;
     const rows = this.store.due(now + DUE_SLACK_MS, room, this.gate.blocked(this.flowRoutes(), now));
     if (rows.length < room) this.starved = false;
-    for (const row of rows) this.dispatch(row, undefined, now);
+    this.loaded = new Map();
+    try {
+      for (const row of rows) this.dispatch(row, undefined, now);
+    } finally {
+      this.loaded = undefined;
+    }
   }
 
   /** A leased row stops counting as in flight. */
