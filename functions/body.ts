@@ -11,10 +11,8 @@ const readToEnd = new WeakSet<Request>();
  * const bytes = await readBody(c.req.raw, 262144);
  */
 export async function readBody(req: Request, max: number): Promise<Uint8Array> {
-  const tooLarge = () =>
-    new ApiError(413, `request body is larger than the ${max}-byte limit (MAX_EVENT_BYTES in wrangler.toml); send smaller events or raise the limit`);
   const declared = Number(req.headers.get("content-length") ?? "NaN");
-  if (Number.isFinite(declared) && declared > max) throw tooLarge();
+  if (Number.isFinite(declared) && declared > max) throw bodyTooLarge(max);
   if (!req.body) return new Uint8Array(0);
   if (Number.isFinite(declared)) {
     // The length is known and within the limit (the runtime holds a body to its Content-Length):
@@ -33,7 +31,7 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array> {
       total += value.byteLength;
       // Not cancel(): the rest of the body must still be read off the connection (see
       // discardUnreadBody), and a cancelled upload stalls the next request behind wrangler's proxy.
-      if (total > max) throw tooLarge();
+      if (total > max) throw bodyTooLarge(max);
       chunks.push(value);
     }
   } finally {
@@ -48,6 +46,11 @@ export async function readBody(req: Request, max: number): Promise<Uint8Array> {
     off += c.byteLength;
   }
   return out;
+}
+
+// A module function, not a closure made per request (the bundle names every closure it makes).
+function bodyTooLarge(max: number): ApiError {
+  return new ApiError(413, `request body is larger than the ${max}-byte limit (MAX_EVENT_BYTES in wrangler.toml); send smaller events or raise the limit`);
 }
 
 /**
