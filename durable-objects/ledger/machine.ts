@@ -44,11 +44,13 @@ export class Ledger {
   private readonly chains = new Chains();
   private readonly gate = new RouteGate();
   /**
-   * The rows of the object's own attempts while they run, exactly as stored: nothing else writes a
-   * row while its attempt runs here (the alarm only extends its lease), so its outcome settles
-   * without reading the row back. In memory only; a new incarnation reads rows from storage.
+   * Rows this incarnation leased, exactly as stored, so an outcome of their current dispatch
+   * settles without reading the row back. While a row is leased nothing else writes it but a new
+   * lease end (kept here too) or a new dispatch (a new generation, remembered in its place);
+   * outcomes of other generations and rows leased before a restart are read from storage. At most
+   * `maxInFlight` rows are leased at once.
    */
-  private readonly own = new Map<number, DeliveryRow>();
+  private readonly leased = new Map<number, DeliveryRow>();
   /** Events loaded during one pump: the rows it dispatches are mostly one event's fan-out. */
   private loaded: Map<number, CloudEvent> | undefined;
 
@@ -127,7 +129,7 @@ export class Ledger {
   /** Applies the outcomes of delivery attempts, the object's own or reported by queue consumers. */
   settle(outcomes: DeliveryOutcome[], now: number): void {
     for (const o of outcomes) {
-      const row = this.takeOwn(o) ?? this.store.delivery(o.id);
+      const row = this.takeLeased(o) ?? this.store.delivery(o.id);
       // Settled already: another attempt of the same delivery got there first.
       if (!row) {
         if (o.ok) this.counters.add("duplicates");
@@ -145,15 +147,15 @@ export class Ledger {
    * outcomes read their rows from storage again.
    */
   forgetRows(): void {
-    this.own.clear();
+    this.leased.clear();
     this.store.forget?.();
   }
 
-  /** The remembered row of the object's own attempt this outcome is for, taken out. */
-  private takeOwn(o: DeliveryOutcome): DeliveryRow | undefined {
-    const row = this.own.get(o.id);
+  /** The remembered row of the dispatch this outcome is for, taken out. */
+  private takeLeased(o: DeliveryOutcome): DeliveryRow | undefined {
+    const row = this.leased.get(o.id);
     if (!row || row.gen !== o.gen) return undefined;
-    this.own.delete(o.id);
+    this.leased.delete(o.id);
     return row;
   }
 
@@ -169,7 +171,11 @@ export class Ledger {
     const at = now + 1000;
     for (const it of items) {
       const row = this.store.delivery(it.id);
-      if (row && row.gen === it.gen) this.store.update(it.id, { lease_until: at });
+      if (row && row.gen === it.gen) {
+        this.store.update(it.id, { lease_until: at });
+        const kept = this.leased.get(it.id);
+        if (kept) kept.lease_until = at;
+      }
     }
     this.timer.wakeAt(at);
   }
@@ -183,8 +189,8 @@ export class Ledger {
         // Still running here (waiting for a connection): not lost, just slow.
         const lease = now + (route?.policy.timeoutMs ?? 60_000) + this.opts.leaseSlackMs;
         this.store.update(row.id, { lease_until: lease });
-        const own = this.own.get(row.id);
-        if (own) own.lease_until = lease;
+        const kept = this.leased.get(row.id);
+        if (kept) kept.lease_until = lease;
         continue;
       }
       this.counters.add("redispatched");
@@ -266,8 +272,7 @@ export class Ledger {
     else this.store.update(row.id, { gen, lease_until: lease, local: local ? 1 : 0 });
     if (row.lease_until === null) this.inFlight++;
     Object.assign(row, { gen, lease_until: lease, local: local ? 1 : 0 });
-    if (local) this.own.set(row.id, row);
-    else this.own.delete(row.id);
+    this.leased.set(row.id, row);
     const msg: DeliveryMessage = {
       owner: this.host.owner,
       id: row.id,
@@ -400,6 +405,7 @@ export class Ledger {
     if (row.id === 0) row.id = this.store.insertDelivery(row);
     else if (row.lease_until !== null) {
       this.store.update(row.id, { lease_until: null, local: 0 });
+      this.leased.delete(row.id);
       this.inFlight = Math.max(0, this.inFlight - 1);
       row.lease_until = null;
     }
@@ -452,7 +458,7 @@ export class Ledger {
   private remove(row: DeliveryRow): void {
     this.store.remove(row);
     // A stale dispatch's success removes the row under its current attempt too.
-    this.own.delete(row.id);
+    this.leased.delete(row.id);
     this.release(row);
   }
 
