@@ -13,14 +13,14 @@ const readToEnd = new WeakSet<Request>();
 export async function readBody(req: Request, max: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > max) throw bodyTooLarge(max);
-  if (!req.body) return new Uint8Array(0);
   if (Number.isFinite(declared)) {
     // The length is known and within the limit (the runtime holds a body to its Content-Length):
-    // one read of the whole body costs less than a reader and its chunks.
+    // one read of the whole body costs less than a reader and its chunks (and no body reads as empty).
     const bytes = new Uint8Array(await req.arrayBuffer());
     readToEnd.add(req);
     return bytes;
   }
+  if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -72,7 +72,7 @@ export const DISCARD_LIMIT = 8 * 1024 * 1024;
  * app.use("*", async (c, next) => { await next(); await discardUnreadBody(c.req.raw); });
  */
 export async function discardUnreadBody(req: Request, limit = DISCARD_LIMIT): Promise<void> {
-  if (!req.body || readToEnd.has(req)) return;
+  if (readToEnd.has(req) || !req.body) return;
   let reader: ReadableStreamDefaultReader<Uint8Array>;
   try {
     reader = req.body.getReader();
