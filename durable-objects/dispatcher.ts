@@ -90,7 +90,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.counters = new Counters(this.db, () => this.owner.name);
     this.clock = new AlarmClock(ctx.storage);
     this.archive = new Archive(this.db, env.ARCHIVE, () => this.owner.name, (at) => this.clock.wakeAt(at));
-    this.commits = new GroupCommit(ctx.storage, () => this.counters.flush());
+    this.commits = new GroupCommit(ctx.storage, () => this.counters.flush(), () => this.ledger.forgetRows());
     this.store = new SqlLedgerStore(this.db);
     this.senders = new SenderGuard(env);
     // Queue consumers have no plan: each message carries who sends it.
@@ -99,7 +99,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       queues: { delivery: stampingQueue(env.DELIVERY_QUEUE, stamp), deadLetter: stampingQueue(env.DEAD_LETTER_QUEUE, stamp) },
       owner: () => this.owner.name,
       attempt: (spec, event) => this.attempt(spec, event),
-      settle: (o) => void this.commits.run(() => this.ledger.settle([o], Date.now())).catch(() => {}),
+      settle: (o) => this.settleOwn(o),
       requeue: (items) => this.ledger.retrySoon(items, Date.now()),
     }, outboxOptions(env));
     const timer = { wakeAt: (at: number) => this.clock.wakeAt(at), soon: (at: number) => this.soon(at) };
@@ -313,6 +313,28 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     await this.commits.run(() => this.ledger.settle(outcomes, Date.now()));
   }
 
+  private ownOutcomes: DeliveryOutcome[] = [];
+  private settleQueued = false;
+
+  /**
+   * Outcomes of the object's own attempts are settled together, in one job per group commit, so
+   * the ledger looks for due rows once per flush rather than once per outcome.
+   */
+  private settleOwn(o: DeliveryOutcome): void {
+    this.ownOutcomes.push(o);
+    if (this.settleQueued) return;
+    this.settleQueued = true;
+    void this.commits.run(() => {
+      this.settleQueued = false;
+      const outcomes = this.ownOutcomes;
+      this.ownOutcomes = [];
+      this.ledger.settle(outcomes, Date.now());
+    }).catch(() => {
+      // Outcomes the failed flush never took wait for the next one.
+      this.settleQueued = false;
+    });
+  }
+
   /** How many partitions stand behind this object's address; null when it is not configured. */
   async partitions(): Promise<number | null> {
     return this.plan ? this.partitionCount() : null;
@@ -394,8 +416,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   /** The spec with its route's sender identity, audience and signing secret. */
   private withAuth<T extends AttemptSpec>(spec: T): T {
-    const row = this.store.delivery(spec.id);
-    return withDeliveryAuth(spec, row ? this.routes.get(row.route) : undefined);
+    // Dispatches name their route; reading the row is only for a spec that does not.
+    const route = spec.route ?? this.store.delivery(spec.id)?.route;
+    return withDeliveryAuth(spec, route !== undefined ? this.routes.get(route) : undefined);
   }
 
   /**

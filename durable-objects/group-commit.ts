@@ -22,7 +22,12 @@ export class GroupCommit {
   flushes = 0;
   jobsRun = 0;
 
-  constructor(private readonly storage: DurableObjectStorage, private readonly beforeCommit: () => void = () => {}) {}
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly beforeCommit: () => void = () => {},
+    /** The transaction rolled back: whatever was remembered of its writes is wrong. */
+    private readonly onRollback: () => void = () => {},
+  ) {}
 
   run<T>(job: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -52,6 +57,7 @@ export class GroupCommit {
       });
     } catch (e) {
       log.error("group commit failed; its callers get an error and nothing of it is stored", { jobs: jobs.length, error: String(e) });
+      this.onRollback();
       for (const j of jobs) j.reject(e);
       return;
     }

@@ -45,11 +45,14 @@ app.notFound((c) => {
   return render(c.req.path, new ApiError(404, msg));
 });
 
-app.onError((err, c) => {
-  if (err instanceof ApiError) return render(c.req.path, err);
-  log.error("unhandled error", { method: c.req.method, path: c.req.path, error: String(err), stack: (err as Error).stack });
-  return render(c.req.path, new ApiError(500, `internal error: ${(err as Error).message}`));
-});
+app.onError((err, c) => answerError(c.req.method, c.req.path, err));
+
+/** The answer to a request that threw: its ApiError, or a 500 (logged) for anything else. */
+export function answerError(method: string, path: string, err: unknown): Response {
+  if (err instanceof ApiError) return render(path, err);
+  log.error("unhandled error", { method, path, error: String(err), stack: (err as Error).stack });
+  return render(path, new ApiError(500, `internal error: ${(err as Error).message}`));
+}
 
 function render(path: string, err: ApiError): Response {
   const headers = new Headers(err.headers);

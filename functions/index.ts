@@ -1,4 +1,5 @@
 import { app } from "./app.js";
+import { directIngress } from "./ingress/direct.js";
 import { consumeDeliveries } from "./consumers/delivery.js";
 import type { Env } from "./env.js";
 import { log } from "../core/log.js";
@@ -12,7 +13,8 @@ export { Scheduler } from "../durable-objects/scheduler.js";
 export { Directory } from "../durable-objects/directory.js";
 
 export default {
-  fetch: app.fetch,
+  // Events posted to a Broker or channel skip the router; every other request goes through the app.
+  fetch: (req, env, ctx) => directIngress(req, env) ?? app.fetch(req, env, ctx),
   /** The per-minute Cron Trigger: fires the PingSources due this minute. */
   async scheduled(controller, env) {
     const r = await env.SCHEDULER.get(env.SCHEDULER.idFromName("global")).tick(controller.scheduledTime);

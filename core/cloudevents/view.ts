@@ -23,23 +23,32 @@ export interface EventView {
 const utf8 = new TextDecoder();
 
 export function eventView(event: CloudEvent): EventView {
-  let parsed: unknown = undefined;
-  let done = false;
-  return {
-    event,
-    attr: (name) => event.attrs[name],
-    json() {
-      if (done) return parsed;
-      done = true;
-      parsed = NO_JSON;
-      if (event.data && event.data.length > 0 && isJsonMediaType(dataMediaType(event))) {
-        try {
-          parsed = JSON.parse(utf8.decode(event.data));
-        } catch {
-          parsed = NO_JSON;
-        }
+  return new View(event);
+}
+
+// A class rather than closures: one view per event on the ingress path, so no functions are made per event.
+class View implements EventView {
+  private parsed: unknown = undefined;
+  private done = false;
+
+  constructor(readonly event: CloudEvent) {}
+
+  attr(name: string): AttrValue | undefined {
+    return this.event.attrs[name];
+  }
+
+  json(): unknown {
+    if (this.done) return this.parsed;
+    this.done = true;
+    this.parsed = NO_JSON;
+    const event = this.event;
+    if (event.data && event.data.length > 0 && isJsonMediaType(dataMediaType(event))) {
+      try {
+        this.parsed = JSON.parse(utf8.decode(event.data));
+      } catch {
+        this.parsed = NO_JSON;
       }
-      return parsed;
-    },
-  };
+    }
+    return this.parsed;
+  }
 }

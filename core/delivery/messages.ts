@@ -27,6 +27,8 @@ export interface AttemptSpec {
   namespace: string;
   /** Who sends the delivery and how it proves it (from the route; see DeliveryAuth). */
   auth?: DeliveryAuth;
+  /** The route's uid, so the owner finds who sends without reading the delivery row back. */
+  route?: string;
 }
 
 /**

@@ -43,6 +43,16 @@ export class Ledger {
   private starved = true;
   private readonly chains = new Chains();
   private readonly gate = new RouteGate();
+  /**
+   * Rows this incarnation leased, exactly as stored, so an outcome of their current dispatch
+   * settles without reading the row back. While a row is leased nothing else writes it but a new
+   * lease end (kept here too) or a new dispatch (a new generation, remembered in its place);
+   * outcomes of other generations and rows leased before a restart are read from storage. At most
+   * `maxInFlight` rows are leased at once.
+   */
+  private readonly leased = new Map<number, DeliveryRow>();
+  /** Events loaded during one pump: the rows it dispatches are mostly one event's fan-out. */
+  private loaded: Map<number, CloudEvent> | undefined;
 
   constructor(
     private readonly store: LedgerStore,
@@ -123,7 +133,7 @@ export class Ledger {
   /** Applies the outcomes of delivery attempts, the object's own or reported by queue consumers. */
   settle(outcomes: DeliveryOutcome[], now: number): void {
     for (const o of outcomes) {
-      const row = this.store.delivery(o.id);
+      const row = this.takeLeased(o) ?? this.store.delivery(o.id);
       // Settled already: another attempt of the same delivery got there first.
       if (!row) {
         if (o.ok) this.counters.add("duplicates");
@@ -134,6 +144,23 @@ export class Ledger {
       // A failure of a superseded dispatch says nothing about the current one.
     }
     this.pump(now);
+  }
+
+  /**
+   * Storage was not written (a group commit failed): rows remembered since may not exist, so
+   * outcomes read their rows from storage again.
+   */
+  forgetRows(): void {
+    this.leased.clear();
+    this.store.forget?.();
+  }
+
+  /** The remembered row of the dispatch this outcome is for, taken out. */
+  private takeLeased(o: DeliveryOutcome): DeliveryRow | undefined {
+    const row = this.leased.get(o.id);
+    if (!row || row.gen !== o.gen) return undefined;
+    this.leased.delete(o.id);
+    return row;
   }
 
   /** The event a consumer should send for a delivery whose message did not carry it. */
@@ -148,7 +175,11 @@ export class Ledger {
     const at = now + 1000;
     for (const it of items) {
       const row = this.store.delivery(it.id);
-      if (row && row.gen === it.gen) this.store.update(it.id, { lease_until: at });
+      if (row && row.gen === it.gen) {
+        this.store.update(it.id, { lease_until: at });
+        const kept = this.leased.get(it.id);
+        if (kept) kept.lease_until = at;
+      }
     }
     this.timer.wakeAt(at);
   }
@@ -160,7 +191,10 @@ export class Ledger {
       const route = this.host.route(row.route);
       if (this.transport.isLocal(row.id)) {
         // Still running here (waiting for a connection): not lost, just slow.
-        this.store.update(row.id, { lease_until: now + (route?.policy.timeoutMs ?? 60_000) + this.opts.leaseSlackMs });
+        const lease = now + (route?.policy.timeoutMs ?? 60_000) + this.opts.leaseSlackMs;
+        this.store.update(row.id, { lease_until: lease });
+        const kept = this.leased.get(row.id);
+        if (kept) kept.lease_until = lease;
         continue;
       }
       this.counters.add("redispatched");
@@ -189,6 +223,8 @@ export class Ledger {
     for (const row of this.store.all()) this.drop({ ...row, order_key: null }, reason, "", now);
     this.inFlight = this.store.leasedCount();
     this.gate.reset([]);
+    // The owner's tables are wiped next: sequence numbers start over.
+    this.forgetRows();
   }
 
   loadEvent(seq: number): StoredEvent | undefined {
@@ -200,8 +236,12 @@ export class Ledger {
   /** The event a hop sends: the original, the reply, or the original with Knative's error extensions. */
   private payload(row: DeliveryRow, preloaded?: CloudEvent): CloudEvent | null {
     const seq = row.hop === "reply" ? row.reply_seq! : row.event_seq;
-    const event = preloaded ?? this.store.loadEvent(seq)?.event;
-    if (!event) return null;
+    let event = preloaded ?? this.loaded?.get(seq);
+    if (!event) {
+      event = this.store.loadEvent(seq)?.event;
+      if (!event) return null;
+      this.loaded?.set(seq, event);
+    }
     if (row.hop !== "dls" || !row.error) return event;
     const err = JSON.parse(row.error) as { dest: string; code: number; data?: string };
     const attrs = { ...event.attrs, knativeerrordest: err.dest, knativeerrorcode: err.code };
@@ -236,6 +276,7 @@ export class Ledger {
     else this.store.update(row.id, { gen, lease_until: lease, local: local ? 1 : 0 });
     if (row.lease_until === null) this.inFlight++;
     Object.assign(row, { gen, lease_until: lease, local: local ? 1 : 0 });
+    this.leased.set(row.id, row);
     const msg: DeliveryMessage = {
       owner: this.host.owner,
       id: row.id,
@@ -247,6 +288,7 @@ export class Ledger {
       format: route.policy.format,
       timeoutMs: route.policy.timeoutMs,
       namespace: this.host.namespace,
+      route: row.route,
       ...(target.object ? { object: target.object } : {}),
     };
     const d: Dispatch = { msg, event, local };
@@ -343,7 +385,12 @@ export class Ledger {
     if (room <= 0) return;
     const rows = this.store.due(now + DUE_SLACK_MS, room, this.gate.blocked(this.flowRoutes(), now));
     if (rows.length < room) this.starved = false;
-    for (const row of rows) this.dispatch(row, undefined, now);
+    this.loaded = new Map();
+    try {
+      for (const row of rows) this.dispatch(row, undefined, now);
+    } finally {
+      this.loaded = undefined;
+    }
   }
 
   /** A leased row stops counting as in flight. */
@@ -362,6 +409,7 @@ export class Ledger {
     if (row.id === 0) row.id = this.store.insertDelivery(row);
     else if (row.lease_until !== null) {
       this.store.update(row.id, { lease_until: null, local: 0 });
+      this.leased.delete(row.id);
       this.inFlight = Math.max(0, this.inFlight - 1);
       row.lease_until = null;
     }
@@ -413,6 +461,8 @@ export class Ledger {
 
   private remove(row: DeliveryRow): void {
     this.store.remove(row);
+    // A stale dispatch's success removes the row under its current attempt too.
+    this.leased.delete(row.id);
     this.release(row);
   }
 

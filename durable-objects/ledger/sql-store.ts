@@ -9,16 +9,29 @@ function buffer(u8: Uint8Array): ArrayBuffer {
 }
 
 const COLUMNS = new Set(["hop", "attempt", "due_at", "lease_until", "gen", "error", "local", "blocked", "throttles"]);
+/** Most events whose rows are counted in memory; events past it are checked in storage. */
+const MAX_COUNTED = 10_000;
 
 /** The ledger's storage in a Durable Object's SQLite (tables in ./schema.ts). */
 export class SqlLedgerStore implements LedgerStore {
+  /**
+   * Rows using each event stored since the object started, so that of an event's many deliveries
+   * only the last one's removal looks for others still using it. A count only ever skips that
+   * look; the DELETE keeps its own check. Events stored before a restart are not counted.
+   */
+  private readonly uses = new Map<number, number>();
+
   constructor(private readonly db: Sql) {}
 
   insertEvent(event: CloudEvent, ttl: number, now: number, archive = false, replay?: string): number {
-    return this.db.one<{ seq: number }>(
+    const seq = this.db.one<{ seq: number }>(
       "INSERT INTO events (attrs, data, implied_json, ttl, received_at, archive, replay) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
       JSON.stringify(event.attrs), event.data ? buffer(event.data) : null, event.impliedJson ? 1 : 0, ttl, now, archive ? 1 : 0, replay ?? null,
     )!.seq;
+    // Archived events are not counted: one may have no delivery at all, and it leaves with its
+    // archive batch (archive.ts) or, written already, with its last delivery (the DELETE below).
+    if (this.uses.size < MAX_COUNTED && !archive) this.uses.set(seq, 0);
+    return seq;
   }
 
   loadEvent(seq: number): StoredEvent | undefined {
@@ -33,6 +46,8 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   insertDelivery(d: NewDelivery): number {
+    this.use(d.event_seq, 1);
+    if (d.reply_seq !== null) this.use(d.reply_seq, 1);
     return this.db.one<{ id: number }>(
       `INSERT INTO deliveries (event_seq, route, hop, reply_seq, due_at, gen, lease_until, local, order_key, blocked, redrive_of)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -56,10 +71,29 @@ export class SqlLedgerStore implements LedgerStore {
     // An event is referenced as `event_seq` (what arrived) or as `reply_seq` (a reply being
     // forwarded), never both ways, so each check needs one index lookup.
     // An event the archive has not written yet stays; the archive deletes it once written (archive.ts).
-    this.db.run("DELETE FROM events WHERE seq = ?1 AND archive = 0 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1)", row.event_seq);
-    if (row.reply_seq !== null) {
+    if (this.use(row.event_seq, -1)) {
+      this.db.run("DELETE FROM events WHERE seq = ?1 AND archive = 0 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = ?1)", row.event_seq);
+    }
+    if (row.reply_seq !== null && this.use(row.reply_seq, -1)) {
       this.db.run("DELETE FROM events WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE reply_seq = ?1)", row.reply_seq);
     }
+  }
+
+  /** Counts a row more or less for an event; true when no counted row is left (or it is not counted). */
+  private use(seq: number, delta: number): boolean {
+    const n = this.uses.get(seq);
+    if (n === undefined) return true;
+    if (n + delta > 0) {
+      this.uses.set(seq, n + delta);
+      return false;
+    }
+    this.uses.delete(seq);
+    return true;
+  }
+
+  /** Writes may have been rolled back, or the tables wiped: counts start over (from nothing). */
+  forget(): void {
+    this.uses.clear();
   }
 
   lapsed(now: number, limit: number): DeliveryRow[] {

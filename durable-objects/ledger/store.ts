@@ -67,4 +67,6 @@ export interface LedgerStore {
   nextTimes(now: number): { lease?: number; due?: number };
   /** Ends every lease of an attempt the object made itself (they died with it); returns how many. */
   expireLocalLeases(now: number): number;
+  /** Storage may not hold what was written since the last commit, or was wiped: drop what is remembered of it. */
+  forget?(): void;
 }

@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { Hono } from "hono";
 import type { Addressable } from "../../core/addressables.js";
 import { ApiError } from "../../core/errors.js";
@@ -8,19 +7,38 @@ import { publishTo } from "../../durable-objects/objects.js";
 import { sink } from "./sink.js";
 import { authenticate, ingressAudience } from "../identity.js";
 
-type C = Context<{ Bindings: Env }>;
+/** The data-plane object behind an ingress address, how a 404 names it, and the audience of its tokens. */
+export interface IngressTarget {
+  binding: PlanBinding;
+  name: string;
+  what: string;
+  audience: string;
+}
 
 /**
- * Hands events to the data-plane object `name`, sent by whoever holds a token for `audience` (401
- * otherwise); 404 with `what` when it does not exist, 403 when its EventPolicies refuse the sender.
+ * Hands events to the data-plane object of `t`, sent by whoever holds a token for its audience
+ * (401 otherwise); 404 naming it when it does not exist, 403 when its EventPolicies refuse the sender.
  */
-export function sinkTo(c: C, binding: PlanBinding, name: string, what: string, audience: string): Promise<Response> {
-  return sink(c, async (events, sender) => {
-    const res = await publishTo(c.env, { binding, name }, events, sender);
+export function sinkTo(req: Request, env: Env, t: IngressTarget): Promise<Response> {
+  return sink(req, env, async (events, sender) => {
+    const res = await publishTo(env, { binding: t.binding, name: t.name }, events, sender);
     if (res.ok) return;
     if (res.status === 403) throw new ApiError(403, res.message);
-    throw new ApiError(404, `${what} does not exist; create it through the API first`);
-  }, () => authenticate(c.env, c.req.raw, audience));
+    throw new ApiError(404, `${t.what} does not exist; create it through the API first`);
+  }, () => authenticate(env, req, t.audience));
+}
+
+/**
+ * The object behind `/{prefix}/{ns}/{name}` (or its step or branch `i`), from the addressables
+ * table. A flow's internal channel answers to the flow's audience.
+ */
+export function targetOf(a: Addressable, ns: string, name: string, i?: number): IngressTarget {
+  const label = a.kind.toLowerCase();
+  const audience = ingressAudience(a.kind, ns, name);
+  if (i !== undefined && a.sub) {
+    return { binding: a.binding, name: a.sub.key(ns, name, i), what: `${label} "${name}" (${a.sub.path} ${i}) in namespace "${ns}"`, audience };
+  }
+  return { binding: a.binding, name: a.key(ns, name), what: `${label} "${name}" in namespace "${ns}"`, audience };
 }
 
 const NAME = "{[^/]+/?}";
@@ -36,19 +54,11 @@ const strip = (s: string) => s.replace(/\/$/, "");
  */
 export function addressableIngress(a: Addressable): Hono<{ Bindings: Env }> {
   const r = new Hono<{ Bindings: Env }>();
-  const label = a.kind.toLowerCase();
-  r.all(`/:ns/:name${NAME}`, (c) => {
-    const { ns } = c.req.param();
-    const name = strip(c.req.param("name"));
-    return sinkTo(c, a.binding, a.key(ns, name), `${label} "${name}" in namespace "${ns}"`, ingressAudience(a.kind, ns, name));
-  });
-  const sub = a.sub;
-  if (sub) {
-    r.all(`/:ns/:name/${sub.path}/:i{[0-9]+/?}`, (c) => {
+  r.all(`/:ns/:name${NAME}`, (c) => sinkTo(c.req.raw, c.env, targetOf(a, c.req.param("ns"), strip(c.req.param("name")))));
+  if (a.sub) {
+    r.all(`/:ns/:name/${a.sub.path}/:i{[0-9]+/?}`, (c) => {
       const { ns, name } = c.req.param();
-      const i = strip(c.req.param("i"));
-      // A flow's internal channel answers to the flow's audience.
-      return sinkTo(c, a.binding, sub.key(ns, name, Number(i)), `${label} "${name}" (${sub.path} ${i}) in namespace "${ns}"`, ingressAudience(a.kind, ns, name));
+      return sinkTo(c.req.raw, c.env, targetOf(a, ns, name, Number(strip(c.req.param("i")))));
     });
   }
   return r;

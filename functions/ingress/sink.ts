@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { compact, type CloudEvent } from "../../core/cloudevents/event.js";
 import { parseMessage } from "../../core/cloudevents/http.js";
 import { adoptTrace } from "../../core/cloudevents/trace.js";
@@ -19,18 +18,18 @@ const ALLOW = "POST, OPTIONS";
  * of every event that has none, so the trace follows the event through storage and delivery.
  *
  * @example
- * app.all("/brokers/:ns/:name", (c) => sink(c, (events) => publishToBroker(c, events)));
+ * app.all("/brokers/:ns/:name", (c) => sink(c.req.raw, c.env, (events) => publishToBroker(c, events)));
  */
 export async function sink(
-  c: Context<{ Bindings: Env }>, accept: (events: CloudEvent[], sender?: Sender) => Promise<void>, authenticate?: () => Promise<Sender | undefined>,
+  req: Request, env: Env, accept: (events: CloudEvent[], sender?: Sender) => Promise<void>, authenticate?: () => Promise<Sender | undefined>,
 ): Promise<Response> {
-  const method = c.req.method;
+  const method = req.method;
   if (method === "OPTIONS") {
     return new Response(null, {
       status: 200,
       headers: {
         Allow: ALLOW,
-        "WebHook-Allowed-Origin": c.req.header("webhook-request-origin") ?? "*",
+        "WebHook-Allowed-Origin": req.headers.get("webhook-request-origin") ?? "*",
         "WebHook-Allowed-Rate": "*",
       },
     });
@@ -38,10 +37,10 @@ export async function sink(
   if (method !== "POST") {
     throw new ApiError(405, `${method} is not allowed here: send CloudEvents with POST`, [], {}, { Allow: ALLOW });
   }
-  const body = await readBody(c.req.raw, maxEventBytes(c.env));
+  const body = await readBody(req, maxEventBytes(env));
   let events: CloudEvent[];
   try {
-    const headers = c.req.raw.headers;
+    const headers = req.headers;
     events = parseMessage(headers, body).events.map((ev) => adoptTrace(compact(ev), headers));
   } catch (e) {
     const err = e as { status?: number; message?: string };

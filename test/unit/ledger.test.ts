@@ -163,6 +163,28 @@ describe("ledger: outcomes", () => {
     expect(f.store.rows.size).toBe(0);
     expect(f.store.events.size).toBe(0);
   });
+
+  it("counts the success of an attempt that outlived dropAll as a duplicate, not a delivery", () => {
+    const f = ledgerFixture([route("a")]);
+    f.ledger.record(ev("e1"), 254, ["a"], T0);
+    const [d] = f.transport.take();
+    f.ledger.dropAll("broker-deleted", T0 + 1);
+    f.ledger.settle([f.transport.outcome(d!)], T0 + 2);
+    expect(f.counters.values.delivered).toBeUndefined();
+    expect(f.counters.values.duplicates).toBe(1);
+  });
+
+  it("reads rows from storage again after a failed commit, so an attempt whose row was never stored is not delivered", () => {
+    const f = ledgerFixture([route("a")]);
+    f.ledger.record(ev("e1"), 254, ["a"], T0);
+    const [d] = f.transport.take();
+    // What a rolled-back transaction leaves: the row is not in storage.
+    f.store.rows.clear();
+    f.ledger.forgetRows();
+    f.ledger.settle([f.transport.outcome(d!)], T0 + 2);
+    expect(f.counters.values.delivered).toBeUndefined();
+    expect(f.counters.values.duplicates).toBe(1);
+  });
 });
 
 describe("ledger: leases and recovery", () => {

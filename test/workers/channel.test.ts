@@ -29,6 +29,34 @@ describe("Channel Durable Object", () => {
     await waitLog(b, 2);
   });
 
+  it("keeps an event while any of its deliveries is pending, and deletes it with the last one", async () => {
+    const ns = uid("ns");
+    const [a, b, c] = [uid(), uid(), uid()];
+    await apply(imc(ns, "c"), "inmemorychannels");
+    await apply(sub(ns, "a", "c", { subscriber: { uri: `${SINK}/ok/${a}` } }), "subscriptions");
+    await apply(sub(ns, "b", "c", { subscriber: { uri: `${SINK}/ok/${b}` } }), "subscriptions");
+    // The third subscriber answers only after the other deliveries of both events are settled.
+    await apply(sub(ns, "s", "c", { subscriber: { uri: `${SINK}/slow/3000/${c}` } }), "subscriptions");
+    const counts = () => runInDurableObject(stub(ns, "c"), async (_ch, state) => ({
+      events: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
+      deliveries: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries").one().n,
+    }));
+    for (const id of ["k1", "k2"]) {
+      const r = await SELF.fetch(`${ORIGIN}/inmemorychannels/${ns}/c`, {
+        method: "POST", headers: { ...AUTH, "Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": id, "ce-source": "/s", "ce-type": "t" }, body: "{}",
+      });
+      expect(r.status).toBe(202);
+    }
+    await waitLog(a, 2);
+    await waitLog(b, 2);
+    const until = Date.now() + 10_000;
+    while ((await counts()).deliveries > 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(await counts()).toEqual({ events: 2, deliveries: 2 });
+    await waitLog(c, 2);
+    while ((await counts()).deliveries > 0 && Date.now() < until + 10_000) await new Promise((r) => setTimeout(r, 50));
+    expect(await counts()).toEqual({ events: 0, deliveries: 0 });
+  });
+
   it("forwards a reply through the Subscription's reply, and dead-letters the original when that hop fails", async () => {
     const ns = uid("ns");
     const [s, r, d] = [uid(), uid(), uid()];
