@@ -383,8 +383,16 @@ export class Ledger {
     if (!this.starved) return;
     const room = this.opts.maxInFlight - this.inFlight;
     if (room <= 0) return;
-    const rows = this.store.due(now + DUE_SLACK_MS, room, this.gate.blocked(this.flowRoutes(), now));
+    const held = this.gate.blocked(this.flowRoutes(), now);
+    const rows = this.store.due(now + DUE_SLACK_MS, room, held);
     if (rows.length < room) this.starved = false;
+    // Rows of a route that may not send yet stay out of the query, so nothing else would wake them:
+    // a pacing tick that fires a moment early (timers are not exact) left them to the alarm, seconds later.
+    for (const uid of held) {
+      const route = this.host.route(uid);
+      const next = route ? this.gate.nextSend(route, now) : Infinity;
+      if (next !== Infinity) this.timer.soon(next);
+    }
     this.loaded = new Map();
     try {
       for (const row of rows) this.dispatch(row, undefined, now);

@@ -98,6 +98,21 @@ describe("ledger: flow control", () => {
     expect(ids(f.transport.take())).toEqual(["e3"]);
   });
 
+  it("a pacing tick that comes early asks for the next one instead of leaving the waiting rows to the alarm", () => {
+    const f = ledgerFixture([route("a", { ratePerSecond: 1 })]);
+    f.ledger.record(keyed("e0"), 254, ["a"], T0);
+    f.ledger.record(keyed("e1"), 254, ["a"], T0);
+    expect(ids(f.transport.take())).toEqual(["e0"]);
+    f.soons.length = 0;
+    f.ledger.tick(T0 + 999); // a moment before the route's next token
+    expect(f.transport.take()).toEqual([]);
+    expect(f.soons.length).toBe(1);
+    expect(f.soons[0]).toBeGreaterThanOrEqual(T0 + 1000);
+    expect(f.soons[0]).toBeLessThan(T0 + 1010);
+    f.ledger.tick(f.soons[0]!);
+    expect(ids(f.transport.take())).toEqual(["e1"]);
+  });
+
   it("pauses a flow-controlled route on 429 for Retry-After without spending a retry", () => {
     const f = ledgerFixture([route("a", { maxInFlight: 5, policy: { retry: 0, timeoutMs: 10_000, backoffDelayMs: 0, format: "binary" } })]);
     f.ledger.record(keyed("e1"), 254, ["a"], T0);
