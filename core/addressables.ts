@@ -1,4 +1,4 @@
-import type { PlanKey } from "./resources/plan.js";
+import type { PlanKey, RoutePlan, Target } from "./resources/plan.js";
 
 /**
  * Where every addressable lives: its ingress URL prefix, the Durable Object binding behind it and
@@ -69,4 +69,17 @@ export function locate(pathname: string): PlanKey | undefined {
     return { binding: a.binding, name: a.sub.key(ns, name, Number(i)) };
   }
   return undefined;
+}
+
+/** Internal targets name the object behind their URL, so deliveries to them are RPCs (plans stored before that carry only the URL). */
+export function withObjects(r: RoutePlan): RoutePlan {
+  const fill = (t: Target | undefined): Target | undefined => {
+    if (!t?.internal || t.object) return t;
+    const object = locate(new URL(t.url).pathname);
+    return object ? { ...t, object } : t;
+  };
+  const out: RoutePlan = { ...r, subscriber: fill(r.subscriber)! };
+  if (r.reply) out.reply = fill(r.reply)!;
+  if (r.deadLetter) out.deadLetter = fill(r.deadLetter)!;
+  return out;
 }

@@ -2,11 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 import type { CloudEvent } from "../core/cloudevents/event.js";
 import { attempt } from "../core/delivery/attempt.js";
 import type { AttemptSpec, DeliveryMessage, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
-import { locate } from "../core/addressables.js";
+import { withObjects } from "../core/addressables.js";
 import { maxEventBytes } from "../core/limits.js";
-import type { DispatcherPlan, PlanBinding, RoutePlan, Target } from "../core/resources/plan.js";
+import type { DispatcherPlan, PlanBinding, RoutePlan } from "../core/resources/plan.js";
 import type { Env } from "../functions/env.js";
-import type { ObservedType } from "../core/resources/eventtypes.js";
 import type { KReference } from "../core/resources/types.js";
 import { log } from "../core/log.js";
 import { traceFields } from "../core/cloudevents/trace.js";
@@ -21,6 +20,7 @@ import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
 import { deliverInternal } from "./objects.js";
 import { DEAD_LETTER_SCHEMA, DeadLetters, DEFAULT_DEAD_LETTER_RETENTION_MS, type DeadLetterEntry } from "./deadletters.js";
 import { Tail } from "./tail.js";
+import { EventTypeReporter, EVENT_TYPES_SCHEMA } from "./eventtype-reporter.js";
 import { Archive } from "./archive.js";
 import { Replayer, type ReplayReport } from "./replayer.js";
 import type { ReplayPlan } from "../core/resources/plan.js";
@@ -73,9 +73,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   protected routes = new Map<string, RoutePlan>();
   private soonAt: number | null = null;
   private soonTimer: ReturnType<typeof setTimeout> | undefined;
-  /** (type, source) pairs already reported to the control plane, and those being reported. */
-  private seenTypes = new Set<string>();
-  private reportingTypes = new Map<string, ObservedType>();
+  private readonly eventTypes: EventTypeReporter;
 
   protected abstract readonly binding: PlanBinding;
   private readonly store: SqlLedgerStore;
@@ -113,7 +111,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       report: (plan, report) => this.reportReplay(plan, report),
       wakeAt: (at) => this.clock.wakeAt(at),
     });
-    for (const r of this.db.all<{ type: string; source: string }>("SELECT type, source FROM event_types")) this.seenTypes.add(`${r.type}\n${r.source}`);
+    this.eventTypes = new EventTypeReporter(this.db, env, () => this.owner.name);
     const saved = this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'plan'");
     void ctx.blockConcurrencyWhile(async () => {
       if (saved) {
@@ -176,14 +174,14 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.clock.fired();
-    this.seenTypes.clear();
+    this.eventTypes.load();
     this.createSchema();
   }
 
   /** Every table of the object, under versioned migrations (after a wipe too). */
   protected createSchema(): void {
     this.db.migrate([[...LEDGER_SCHEMA, ...COUNTER_SCHEMA, "CREATE TABLE config (key TEXT PRIMARY KEY, value TEXT NOT NULL)"], ...LEDGER_MIGRATIONS]);
-    this.db.run("CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))");
+    this.db.run(EVENT_TYPES_SCHEMA);
     for (const stmt of DEAD_LETTER_SCHEMA) this.db.run(stmt);
   }
 
@@ -434,36 +432,10 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   /**
    * Reports a (type, source) pair the first time it is seen, so the control plane can create its
-   * EventType. Off the request path: the producer's 202 never waits for it; a failed report is
-   * retried the next time the pair is seen. Brokers also call it for replies, which re-enter
-   * without `publish`.
+   * EventType (eventtype-reporter.ts). Brokers also call it for replies, which re-enter without `publish`.
    */
   protected observe(ev: CloudEvent): void {
-    const ref = this.plan?.options?.eventTypes as KReference | undefined;
-    if (!ref) return;
-    const t = { type: String(ev.attrs.type), source: String(ev.attrs.source) };
-    const key = `${t.type}\n${t.source}`;
-    if (this.seenTypes.has(key) || this.reportingTypes.has(key)) return;
-    this.reportingTypes.set(key, t);
-    if (this.reportingTypes.size === 1) setTimeout(() => void this.reportTypes(ref), 0);
-  }
-
-  private async reportTypes(ref: KReference): Promise<void> {
-    const batch = [...this.reportingTypes];
-    try {
-      const ns = this.env.NAMESPACE.get(this.env.NAMESPACE.idFromName(ref.namespace ?? this.namespace));
-      await ns.observeEventTypes(ref, batch.map(([, t]) => t));
-      for (const [key, t] of batch) {
-        this.db.run("INSERT OR IGNORE INTO event_types (type, source) VALUES (?, ?)", t.type, t.source);
-        this.seenTypes.add(key);
-      }
-    } catch (e) {
-      log.warn("could not register event types; will retry when they are seen again", { owner: this.owner.name, error: String(e) });
-    } finally {
-      for (const [key] of batch) this.reportingTypes.delete(key);
-      // Pairs seen while this report was out (a reply right after its event) go in the next one.
-      if (this.reportingTypes.size > 0) setTimeout(() => void this.reportTypes(ref), 0);
-    }
+    this.eventTypes.observe(ev, this.plan?.options?.eventTypes as KReference | undefined, this.namespace);
   }
 
   protected dropEvent(ev: CloudEvent, reason: string, detail: string, now: number): void {
@@ -483,17 +455,4 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     if (retention) this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('archiveRetention', ?)", String(retention));
     this.replayer.configure(plan?.replays ?? [], Date.now());
   }
-}
-
-/** Internal targets name the object behind their URL, so deliveries to them are RPCs (plans stored before that carry only the URL). */
-function withObjects(r: RoutePlan): RoutePlan {
-  const fill = (t: Target | undefined): Target | undefined => {
-    if (!t?.internal || t.object) return t;
-    const object = locate(new URL(t.url).pathname);
-    return object ? { ...t, object } : t;
-  };
-  const out: RoutePlan = { ...r, subscriber: fill(r.subscriber)! };
-  if (r.reply) out.reply = fill(r.reply)!;
-  if (r.deadLetter) out.deadLetter = fill(r.deadLetter)!;
-  return out;
 }
