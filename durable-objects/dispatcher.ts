@@ -174,8 +174,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.clock.fired();
-    this.eventTypes.load();
     this.createSchema();
+    this.eventTypes.load(); // nothing reported any more: the tables are new
   }
 
   /** Every table of the object, under versioned migrations (after a wipe too). */
