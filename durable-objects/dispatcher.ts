@@ -105,7 +105,10 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.replayer = new Replayer(this.db, this.archive, {
       partition: () => this.partitionIndex(),
       replayRoutes: (event, only) => this.replayRoutes(event, only),
-      commit: (uid, write) => this.commits.run(() => write((ev, ttl, routes) => void this.ledger.record(ev, ttl, routes, Date.now(), false, uid))),
+      commit: (uid, write) => this.commits.run(() => write((ev, ttl, routes) => {
+        this.ledger.record(ev, ttl, routes, Date.now(), false, uid);
+        this.counters.add("replayed");
+      })),
       unsettled: (uid) => this.db.one("SELECT 1 AS x FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.replay = ? LIMIT 1", uid) !== undefined,
       pendingDeliveries: () => this.ledger.pending(),
       report: (plan, report) => this.reportReplay(plan, report),

@@ -95,6 +95,8 @@ describe("Replay", () => {
     const st = await succeeded(ns, "fix-a");
     expect(st.conditions[0]).toMatchObject({ type: "Succeeded", status: "True", reason: "Completed" });
     expect(st.replayed).toBe(30);
+    expect((await (await SELF.fetch(`${ORIGIN}/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/default/stats`, { headers: AUTH })).json() as any).counters)
+      .toMatchObject({ accepted: 34, replayed: 30, delivered: 33 + 34 + 30 });
     expect(st.progress).toMatchObject({ partitions: 1, partitionsDone: 1 });
     // Succeeded means delivered: every replayed delivery has already reached the subscriber.
     const replayed = (await sinkLog(ka)).slice(33);
