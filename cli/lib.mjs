@@ -93,6 +93,23 @@ export function request(url, { method = "GET", headers = {}, body, insecure = fa
   });
 }
 
+/**
+ * One call to Eddy's API with the admin token: JSON in, JSON out; a 3xx-5xx answer becomes a
+ * CommandError(REFUSED) carrying Eddy's message.
+ */
+export async function apiCall(url, opts, method = "GET", body) {
+  const headers = { authorization: `Bearer ${opts.token}`, ...(body ? { "content-type": "application/json" } : {}) };
+  const res = await request(url, { method, headers, body: body ? JSON.stringify(body) : undefined, insecure: opts.insecure });
+  let parsed;
+  try {
+    parsed = JSON.parse(res.body);
+  } catch {
+    parsed = undefined;
+  }
+  if (res.status >= 300) throw new CommandError(`${res.status} ${res.statusText}: ${parsed?.message ?? res.body.trim()}`, EXIT.REFUSED);
+  return parsed;
+}
+
 /** Reads all of standard input. */
 export async function readStdin() {
   const chunks = [];

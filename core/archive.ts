@@ -1,7 +1,7 @@
 import type { FieldError } from "./errors.js";
 import type { CloudEvent } from "./cloudevents/event.js";
 import { fromBase64, toBase64 } from "./base64.js";
-import { parseDurationMs } from "./duration.js";
+import { retentionMs, validateRetention } from "./duration.js";
 
 /**
  * The archive: every event a Broker or Channel accepts, kept in R2 for a retention period so that a
@@ -9,8 +9,6 @@ import { parseDurationMs } from "./duration.js";
  * line format); the writer is durable-objects/archive.ts, the reader durable-objects/replayer.ts.
  */
 export const ARCHIVE_RETENTION_ANNOTATION = "eddy.dev/archive-retention";
-/** The longest retention the annotation accepts. */
-export const MAX_ARCHIVE_RETENTION_MS = 366 * 24 * 3600_000;
 /**
  * One archive object spans at most this much acceptance time: a batch closes at the first event
  * accepted this long after the batch's first one, so the object's key (its first event's time)
@@ -23,29 +21,12 @@ export const ARCHIVE_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** The retention in ms of valid annotations; undefined when archiving is off (absent or PT0S). */
 export function archiveRetentionMs(annotations: Record<string, string> | undefined): number | undefined {
-  const raw = annotations?.[ARCHIVE_RETENTION_ANNOTATION];
-  if (raw === undefined) return undefined;
-  try {
-    const ms = parseDurationMs(raw);
-    return ms > 0 ? ms : undefined;
-  } catch {
-    return undefined;
-  }
+  const ms = retentionMs(annotations, ARCHIVE_RETENTION_ANNOTATION);
+  return ms && ms > 0 ? ms : undefined;
 }
 
 export function validateArchiveRetention(annotations: unknown): FieldError[] {
-  const raw = (annotations && typeof annotations === "object" ? (annotations as Record<string, string>) : {})[ARCHIVE_RETENTION_ANNOTATION];
-  if (raw === undefined) return [];
-  try {
-    const ms = parseDurationMs(String(raw));
-    if (ms >= 0 && ms <= MAX_ARCHIVE_RETENTION_MS) return [];
-  } catch {
-    // reported below
-  }
-  return [{
-    field: `metadata.annotations.${ARCHIVE_RETENTION_ANNOTATION}`,
-    message: `must be an ISO-8601 duration from PT0S (archive off) to P366D, for example P7D; got "${raw}"`,
-  }];
+  return validateRetention(annotations, ARCHIVE_RETENTION_ANNOTATION, "archive off", "P7D");
 }
 
 /** Where one data-plane object's archive lives in the bucket (its partition's own prefix). */

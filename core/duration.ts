@@ -1,4 +1,5 @@
 import { parse as parseIso } from "tinyduration";
+import type { FieldError } from "./errors.js";
 
 /**
  * Parses an ISO-8601 duration (`PT0.2S`, `PT1M30S`, `P1D`) into milliseconds, the way Knative's
@@ -24,4 +25,31 @@ export function parseDurationMs(value: string): number {
   const days = (d.years ?? 0) * 365 + (d.months ?? 0) * 30 + (d.weeks ?? 0) * 7 + (d.days ?? 0);
   const seconds = days * 86400 + (d.hours ?? 0) * 3600 + (d.minutes ?? 0) * 60 + (d.seconds ?? 0);
   return Math.round(seconds * 1000);
+}
+
+/** The longest retention an `eddy.dev/*-retention` annotation takes. */
+export const MAX_RETENTION_MS = 366 * 24 * 3600_000;
+
+/** A retention annotation's value in ms; undefined when absent or not a duration (validation reports that). */
+export function retentionMs(annotations: Record<string, string> | undefined, name: string): number | undefined {
+  const raw = annotations?.[name];
+  if (raw === undefined) return undefined;
+  try {
+    return parseDurationMs(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/** 422 causes for a retention annotation: an ISO-8601 duration from PT0S (meaning `zero`) to P366D. */
+export function validateRetention(annotations: unknown, name: string, zero: string, example: string): FieldError[] {
+  const raw = (annotations && typeof annotations === "object" ? (annotations as Record<string, string>) : {})[name];
+  if (raw === undefined) return [];
+  try {
+    const ms = parseDurationMs(String(raw));
+    if (ms >= 0 && ms <= MAX_RETENTION_MS) return [];
+  } catch {
+    // reported below
+  }
+  return [{ field: `metadata.annotations.${name}`, message: `must be an ISO-8601 duration from PT0S (${zero}) to P366D, for example ${example}; got "${raw}"` }];
 }

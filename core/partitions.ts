@@ -1,7 +1,7 @@
 import type { FieldError } from "./errors.js";
 import type { DispatcherPlan } from "./resources/plan.js";
 import { partitionShare } from "./resources/flow.js";
-import { parseDurationMs } from "./duration.js";
+import { retentionMs, validateRetention } from "./duration.js";
 
 /** How many Durable Objects stand behind one Broker, Channel or InMemoryChannel address. */
 export const PARTITIONS_ANNOTATION = "eddy.dev/partitions";
@@ -88,23 +88,9 @@ export const DEAD_LETTER_RETENTION_ANNOTATION = "eddy.dev/deadletter-retention";
 
 /** The retention in ms from valid annotations; undefined for the default. */
 export function deadLetterRetentionMs(annotations: Record<string, string> | undefined): number | undefined {
-  const raw = annotations?.[DEAD_LETTER_RETENTION_ANNOTATION];
-  if (raw === undefined) return undefined;
-  try {
-    return parseDurationMs(raw);
-  } catch {
-    return undefined;
-  }
+  return retentionMs(annotations, DEAD_LETTER_RETENTION_ANNOTATION);
 }
 
 export function validateDeadLetterRetention(annotations: unknown): FieldError[] {
-  const raw = (annotations && typeof annotations === "object" ? (annotations as Record<string, string>) : {})[DEAD_LETTER_RETENTION_ANNOTATION];
-  if (raw === undefined) return [];
-  try {
-    const ms = parseDurationMs(String(raw));
-    if (ms >= 0 && ms <= 366 * 24 * 3600_000) return [];
-  } catch {
-    // reported below
-  }
-  return [{ field: `metadata.annotations.${DEAD_LETTER_RETENTION_ANNOTATION}`, message: `must be an ISO-8601 duration from PT0S (keep none) to P366D, for example P14D; got "${raw}"` }];
+  return validateRetention(annotations, DEAD_LETTER_RETENTION_ANNOTATION, "keep none", "P14D");
 }

@@ -1,5 +1,5 @@
 // `eddy deadletters`: what a Broker or Channel kept because no dead-letter sink took it.
-import { checkUrl, CommandError, EXIT, findToken, flags, request, UsageError } from "../lib.mjs";
+import { apiCall as call, checkUrl, EXIT, findToken, flags, UsageError } from "../lib.mjs";
 
 export const summary = "list, show, redrive or purge the dead letters a Broker or Channel kept";
 
@@ -32,19 +32,6 @@ export function deadLettersUrl(of, server, namespace) {
   const [kind, name, extra] = String(of ?? "").split(":");
   if (!PLURALS[kind] || !name || extra !== undefined) throw new UsageError(`--of "${of ?? ""}" must be broker:NAME, channel:NAME or inmemorychannel:NAME`);
   return `${server}/apis/${PLURALS[kind].replace("%s", namespace)}/${name}/deadletters`;
-}
-
-async function call(url, opts, method = "GET", body) {
-  const headers = { authorization: `Bearer ${opts.token}`, ...(body ? { "content-type": "application/json" } : {}) };
-  const res = await request(url, { method, headers, body: body ? JSON.stringify(body) : undefined, insecure: opts.insecure });
-  let parsed;
-  try {
-    parsed = JSON.parse(res.body);
-  } catch {
-    parsed = undefined;
-  }
-  if (res.status >= 300) throw new CommandError(`${res.status} ${res.statusText}: ${parsed?.message ?? res.body.trim()}`, EXIT.REFUSED);
-  return parsed;
 }
 
 function table(items) {

@@ -1,5 +1,5 @@
 // `eddy replay`: deliver again a window of what an archiving Broker or Channel accepted (a Replay).
-import { checkUrl, CommandError, EXIT, findToken, flags, request, UsageError } from "../lib.mjs";
+import { apiCall as call, checkUrl, CommandError, EXIT, findToken, flags, UsageError } from "../lib.mjs";
 
 export const summary = "replay a time window of an archiving Broker or Channel; list, show or delete Replays";
 
@@ -147,19 +147,6 @@ function table(items) {
   })];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
-}
-
-async function call(url, opts, method = "GET", body) {
-  const headers = { authorization: `Bearer ${opts.token}`, ...(body ? { "content-type": "application/json" } : {}) };
-  const res = await request(url, { method, headers, body: body ? JSON.stringify(body) : undefined, insecure: opts.insecure });
-  let parsed;
-  try {
-    parsed = JSON.parse(res.body);
-  } catch {
-    parsed = undefined;
-  }
-  if (res.status >= 300) throw new CommandError(`${res.status} ${res.statusText}: ${parsed?.message ?? res.body.trim()}`, EXIT.REFUSED);
-  return parsed;
 }
 
 /** Polls a Replay until Succeeded is True or False; progress on standard error when it changes. */
