@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { newSigningKey } from "../scripts/signing-key.mjs";
@@ -35,28 +36,21 @@ export async function startEddy(bundle, workerOptions, bindings = {}) {
 }
 
 /**
- * The ceiling: a Worker on the same runtime that does no work (`/noop` answers 202) or only the
- * unavoidable work of a delivery (`/relay?n=N` POSTs the request to the sink N times, then 202).
+ * The ceilings: a Worker on the same runtime that does no work (`/noop` answers 202) or only the
+ * unavoidable work of a delivery (`/relay?n=N` POSTs the request to the sink N times, then 202); and
+ * the floor of Eddy's contract (`/durable?n=N`, bench/durable-relay.js): the event and one row per
+ * destination written to a Durable Object's SQLite before the 202, the object POSTing it N times and
+ * deleting the rows as the answers come, with nothing else (no filters, retries, leases or counters).
  */
 export async function startBaseline(sinkUrl) {
-  const script = `
-    export default {
-      async fetch(req, env) {
-        const u = new URL(req.url);
-        if (u.pathname === "/relay") {
-          const n = Number(u.searchParams.get("n") || "1");
-          const body = await req.arrayBuffer();
-          const headers = new Headers(req.headers);
-          await Promise.all(Array.from({ length: n }, (_, i) => fetch(env.SINK + "r" + i, { method: "POST", headers, body })));
-        }
-        return new Response(null, { status: 202 });
-      },
-    };`;
+  const persist = mkdtempSync(join(tmpdir(), "eddy-bench-floor-"));
   const mf = new Miniflare({
-    modules: true, script, compatibilityDate: "2026-04-20", bindings: { SINK: sinkUrl }, host: "127.0.0.1", port: 0,
+    modules: true, scriptPath: join(dirname(fileURLToPath(import.meta.url)), "durable-relay.js"), compatibilityDate: "2026-04-20",
+    bindings: { SINK: sinkUrl }, durableObjects: { FLOOR: { className: "DurableRelay", useSQLite: true } },
+    durableObjectsPersist: persist, host: "127.0.0.1", port: 0,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  return { url, stop: () => mf.dispose() };
+  return { url, stop: async () => { await mf.dispose(); rmSync(persist, { recursive: true, force: true }); } };
 }
 
 /** A subscriber that answers 202 and records, per run tag, the latency from the `ce-benchsent` stamp. */

@@ -116,14 +116,18 @@ async function main() {
         const url = n === 1 ? one : await broker(eddy.url, "ten", 10, sink.url);
         const e = await run(sink, url, `eddy${n}`, n);
         const c = await run(sink, `${base.url}/relay?n=${n}`, `relay${n}`, n);
+        const d = await run(sink, `${base.url}/durable?n=${n}`, `durable${n}`, n);
         console.log(`${n} Trigger(s): delivered eddy ${f(e.delivered)} / relay ${f(c.delivered)} = ${(e.delivered / c.delivered).toFixed(2)}x (eddy ingress ${f(e.ingress)}, lost ${e.lost}, dup ${e.dup}); CPU per event: eddy run ${e.cpu}; relay run ${c.cpu}`);
+        console.log(`  durable relay ${f(d.delivered)} = ${(d.delivered / c.delivered).toFixed(2)}x relay (ingress ${f(d.ingress)}, lost ${d.lost}, dup ${d.dup}); eddy / durable relay ${(e.delivered / d.delivered).toFixed(2)}x; CPU per event: ${d.cpu}`);
       } else if (/^fan\d+$/.test(row)) {
         const n = Number(row.slice(3));
         const url = await channel(eddy.url, row, n, sink.url);
         const amount = Math.ceil(Number(process.env.BENCH_FANOUT_DELIVERIES ?? 12000) / n);
         const e = await run(sink, url, `chan${n}`, n, amount);
         const c = await run(sink, `${base.url}/relay?n=${n}`, `crelay${n}`, n, amount);
+        const d = await run(sink, `${base.url}/durable?n=${n}`, `cdurable${n}`, n, amount);
         console.log(`${n} Subscription(s): delivered eddy ${f(e.delivered)} / relay ${f(c.delivered)} = ${(e.delivered / c.delivered).toFixed(2)}x (lost ${e.lost}, dup ${e.dup}); CPU per event: eddy run ${e.cpu}; relay run ${c.cpu}`);
+        console.log(`  durable relay ${f(d.delivered)} = ${(d.delivered / c.delivered).toFixed(2)}x relay (lost ${d.lost}, dup ${d.dup}); eddy / durable relay ${(e.delivered / d.delivered).toFixed(2)}x; CPU per event: ${d.cpu}`);
       }
     }
   } finally {

@@ -12,6 +12,7 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { drain, load, paced, startBaseline, startEddy, startSink, TOKEN } from "./lib.mjs";
 import { authBench, renderAuth } from "./auth.mjs";
 import { archiveBench, renderArchive } from "./archive.mjs";
+import { renderFloor } from "./floor.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -172,10 +173,14 @@ async function main() {
     results.rows.eddy1 = await measure(sink, one, "eddy1", 1);
     step("relay Worker: 1 delivery per request (ceiling)");
     results.rows.relay1 = await measure(sink, `${base.url}/relay?n=1`, "relay1", 1);
+    step("durable relay: the contract's floor, 1 delivery per event");
+    results.rows.floor1 = await measure(sink, `${base.url}/durable?n=1`, "floor1", 1);
     step("Eddy: Broker with 10 Triggers");
     results.rows.eddy10 = await measure(sink, ten, "eddy10", 10);
     step("relay Worker: 10 deliveries per request (ceiling)");
     results.rows.relay10 = await measure(sink, `${base.url}/relay?n=10`, "relay10", 10);
+    step("durable relay: the contract's floor, 10 deliveries per event");
+    results.rows.floor10 = await measure(sink, `${base.url}/durable?n=10`, "floor10", 10);
     results.fanout = [];
     for (const n of [1, 10, 100]) {
       const url = await channelWithSubscriptions(eddy, `fan${n}`, n, sink.url);
@@ -184,7 +189,9 @@ async function main() {
       const eddyRow = await measure(sink, url, `chan${n}`, n, amount);
       step(`relay Worker: ${n} deliveries per request (ceiling)`);
       const relayRow = await measure(sink, `${base.url}/relay?n=${n}`, `crelay${n}`, n, amount);
-      results.fanout.push({ subscriptions: n, events: amount, eddy: eddyRow, relay: relayRow });
+      step(`durable relay: ${n} deliveries per event (the contract's floor)`);
+      const floorRow = await measure(sink, `${base.url}/durable?n=${n}`, `cfloor${n}`, n, amount);
+      results.fanout.push({ subscriptions: n, events: amount, eddy: eddyRow, relay: relayRow, floor: floorRow });
     }
     step("partitions: a Broker with 1 Trigger behind 1, 4 and 16 objects");
     results.partitions = [];
@@ -251,6 +258,7 @@ function render(r) {
     lines.push(`| duplicates / lost (1, 10, 100 Subscriptions) | ${r.fanout.map((f) => `${f.eddy.delivery.duplicates} / ${f.eddy.delivery.lost}`).join(", ")} | | | | | |`);
     lines.push(`| Broker, 1 and 10 Triggers (same run, above) | ${R.eddy1.delivery.eventsPerSec} and ${R.eddy10.delivery.eventsPerSec} | | | ${R.eddy1.latency.p50Ms} / ${R.eddy1.latency.p99Ms} and ${R.eddy10.latency.p50Ms} / ${R.eddy10.latency.p99Ms} | | |`);
   }
+  if (R.floor1) lines.push(...renderFloor(r));
   if (r.partitions) {
     const one = r.partitions[0];
     lines.push("", "| partitions (1 Trigger) | ingress events/s | delivered events/s | vs 1 partition (ingress / delivered) | duplicates / lost |", "| --- | --- | --- | --- | --- |");

@@ -10,8 +10,19 @@ import { sinkTo, targetOf, type IngressTarget } from "./dispatch.js";
  */
 const PATH = /^\/([a-z]+)\/([^/%]+)\/([^/%]+?)(?:\/([a-z]+)\/([0-9]+))?\/?$/;
 
+/** Targets of recent paths: producers post to a few addresses over and over. */
+const recent = new Map<string, IngressTarget | undefined>();
+
 /** The ingress target of a path, from the addressables table, as app.ts's routes would find it. */
 function targetOfPath(path: string): IngressTarget | undefined {
+  if (recent.has(path)) return recent.get(path);
+  if (recent.size >= 256) recent.clear();
+  const target = parseTarget(path);
+  recent.set(path, target);
+  return target;
+}
+
+function parseTarget(path: string): IngressTarget | undefined {
   const m = PATH.exec(path);
   const a = m && addressable(m[1]!);
   if (!m || !a || !a.cloudEvents) return undefined;
