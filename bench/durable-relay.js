@@ -19,6 +19,9 @@ export class DurableRelay extends DurableObject {
     this.sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, headers TEXT NOT NULL, body BLOB)");
     this.sql.exec("CREATE TABLE IF NOT EXISTS deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL, dest INTEGER NOT NULL)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (event_seq)");
+    // Ids from counters, not RETURNING (which costs about twice a plain insert), as Eddy's ledger does.
+    this.seq = this.sql.exec("SELECT COALESCE(MAX(seq), 0) AS n FROM events").one().n;
+    this.id = this.sql.exec("SELECT COALESCE(MAX(id), 0) AS n FROM deliveries").one().n;
   }
 
   /** Group commit: calls that arrive while a write is pending share it (one commit, not one each). */
@@ -33,10 +36,12 @@ export class DurableRelay extends DurableObject {
     const batch = this.pending;
     this.pending = [];
     for (const { headers, body, n, resolve } of batch) {
-      const seq = this.sql.exec("INSERT INTO events (headers, body) VALUES (?, ?) RETURNING seq", JSON.stringify(headers), body).one().seq;
+      const seq = ++this.seq;
+      this.sql.exec("INSERT INTO events (seq, headers, body) VALUES (?, ?, ?)", seq, JSON.stringify(headers), body);
       this.left.set(seq, n);
       for (let i = 0; i < n; i++) {
-        const id = this.sql.exec("INSERT INTO deliveries (event_seq, dest) VALUES (?, ?) RETURNING id", seq, i).one().id;
+        const id = ++this.id;
+        this.sql.exec("INSERT INTO deliveries (id, event_seq, dest) VALUES (?, ?, ?)", id, seq, i);
         // Outgoing requests wait for the write to commit (the runtime's output gate), as Eddy's do.
         void this.deliver(seq, id, i, headers, body);
       }
