@@ -6,12 +6,12 @@
 // The other tree needs node_modules and dist/console, e.g.
 // `git archive <commit> | tar -x -C /tmp/ref && ln -s $PWD/node_modules /tmp/ref/ && cp -r dist /tmp/ref/`.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { drain, load, startEddy, startSink } from "./lib.mjs";
+import { drain, load, startEddy, startSink, workerdCpu } from "./lib.mjs";
 import { broker, channel } from "./quick.mjs";
 
 const here = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -22,19 +22,6 @@ function bundleOf(root) {
   const dist = mkdtempSync(join(tmpdir(), "eddy-ab-"));
   execFileSync(join(here, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", dist], { cwd: root, stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
   return { script: join(dist, "index.js"), workerOptions: unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml")).workerOptions };
-}
-
-function workerdCpu() {
-  const out = {};
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, "utf8");
-      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[1]) === process.pid && st.includes("(workerd)")) out[d] = (Number(f[11]) + Number(f[12])) * 10;
-    } catch {}
-  }
-  return out;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -63,7 +50,7 @@ async function main() {
         const ing = await load({ url: b.url, tag, connections: 16, ...(amount ? { amount } : { seconds: SECONDS }) });
         const d = await drain(sink, tag, ing.ok * b.n, 120_000);
         const wall = (sink.runs.get(tag).last - t0) / 1000;
-        const cpuMs = workerdCpu()[b.pid] - c0;
+        const cpuMs = (workerdCpu()[b.pid] - c0) * 1000;
         b.cpu.push((cpuMs * 1000) / ing.ok);
         b.rate.push(d.delivered / b.n / wall);
         if (d.lost) console.log(`${tag}: lost ${d.lost}`);

@@ -1,6 +1,6 @@
 // Shared pieces of `npm run bench`: the Miniflare runtime, a recording sink, a bounded load generator.
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,6 +51,20 @@ export async function startBaseline(sinkUrl) {
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return { url, stop: async () => { await mf.dispose(); rmSync(persist, { recursive: true, force: true }); } };
+}
+
+/** CPU seconds (user + system) of each workerd process this process started, by pid. */
+export function workerdCpu() {
+  const out = {};
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[1]) === process.pid && st.includes("(workerd)")) out[d] = (Number(f[11]) + Number(f[12])) / 100;
+    } catch {}
+  }
+  return out;
 }
 
 /** A subscriber that answers 202 and records, per run tag, the latency from the `ce-benchsent` stamp. */

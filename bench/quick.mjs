@@ -3,12 +3,12 @@
 // written: for comparing a change against the one before it. `node bench/quick.mjs ingress one ten fan100`
 // (default: all four). BENCH_SECONDS and BENCH_CONNECTIONS as for the full bench; no latency runs.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { drain, load, startBaseline, startEddy, startSink, TOKEN } from "./lib.mjs";
+import { drain, load, startBaseline, startEddy, startSink, TOKEN, workerdCpu } from "./lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -49,17 +49,8 @@ export async function channel(url, name, n, sinkUrl) {
 
 /** CPU seconds (user + system) of each workerd process this process started, and of this process. */
 function cpu() {
-  const out = { node: process.cpuUsage() };
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, "utf8");
-      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[1]) === process.pid && st.includes("(workerd)")) out[d] = (Number(f[11]) + Number(f[12])) / 100;
-    } catch {}
-  }
-  out.node = (out.node.user + out.node.system) / 1e6;
-  return out;
+  const node = process.cpuUsage();
+  return { ...workerdCpu(), node: (node.user + node.system) / 1e6 };
 }
 
 const procs = {};
