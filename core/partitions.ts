@@ -14,6 +14,17 @@ export function partitionCount(annotations: Record<string, string> | undefined):
   return Number.isInteger(n) && n >= 1 && n <= MAX_PARTITIONS ? n : 1;
 }
 
+/** How many partitions stand behind the address of a plan `physicalPlans` made (1 when it says nothing sensible). */
+export function planPartitions(plan: DispatcherPlan | null): number {
+  const n = Number(plan?.options?.partitions ?? 1);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** Which partition a plan `physicalPlans` made is (0 when its owner is not partitioned). */
+export function planPartition(plan: DispatcherPlan | null): number {
+  return Number(plan?.options?.partition ?? 0);
+}
+
 /** 422 causes: the count must be a whole number from 1 to 64 and never change once the object exists. */
 export function validatePartitions(annotations: unknown, old: Record<string, string> | undefined): FieldError[] {
   const a = (annotations && typeof annotations === "object" ? annotations : {}) as Record<string, string>;

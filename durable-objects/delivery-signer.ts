@@ -1,10 +1,19 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
-import type { AttemptSpec } from "../core/delivery/messages.js";
+import { attempt } from "../core/delivery/attempt.js";
+import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
+import { maxEventBytes } from "../core/limits.js";
 import { keyRing, type KeyRing } from "../core/identity/keys.js";
 import { authSettings } from "../core/identity/settings.js";
 import { deliveryToken } from "../core/identity/tokens.js";
 import { standardWebhookHeaders } from "../core/identity/webhook-signature.js";
 import type { Env } from "../functions/env.js";
+import { deliverInternal } from "./objects.js";
+
+/** One attempt a data-plane object makes itself: an RPC to an object of this system, or an HTTP request signed below. */
+export function ownAttempt(env: Env, spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
+  if (spec.internal && spec.object) return deliverInternal(env, spec.object, spec, event);
+  return attempt(spec, event, { maxReplyBytes: maxEventBytes(env), sign: deliverySigner(env) });
+}
 
 /**
  * Headers that say who sends a delivery, for `attempt`: `Authorization: Bearer <JWT>` when the

@@ -28,6 +28,13 @@ export class Tail {
     return this.watchers > 0;
   }
 
+  /** The object's fetch(): WebSocket upgrades for the live tail (`?route=<uid>` limits it to one route's deliveries). */
+  upgrade(request: Request, configured: boolean): Response {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    if (!configured) return new Response("not found", { status: 404 });
+    return this.accept(new URL(request.url).searchParams.get("route") ?? undefined);
+  }
+
   /** Accepts a WebSocket upgrade; `route` limits the socket to one route's deliveries. */
   accept(route: string | undefined): Response {
     const pair = new WebSocketPair();
@@ -41,6 +48,16 @@ export class Tail {
   closed(): void {
     // The closing socket is still listed while its close handler runs.
     this.watchers = Math.max(0, this.ctx.getWebSockets().length - 1);
+  }
+
+  /** A watcher closed its socket (the object's webSocketClose): the close is answered. */
+  close(ws: WebSocket, code: number): void {
+    this.closed();
+    try {
+      ws.close(code === 1005 ? 1000 : code, "bye");
+    } catch {
+      // already closed
+    }
   }
 
   event(ev: CloudEvent, partition: number): void {

@@ -1,0 +1,17 @@
+// What the Dispatcher's RPCs answer (./dispatcher.ts), apart from the class, so that callers of the
+// stubs (./objects.ts, the Worker) read the shapes without the Durable Object's code.
+import type { DropRecord } from "./counters.js";
+
+export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 } | { ok: false; status: 403; message: string };
+
+export interface DispatcherStats {
+  counters: Record<string, number>;
+  pending: number;
+  recentDrops: DropRecord[];
+  /** Most of the object's own delivery attempts it had out at once (at most six, the platform's limit). */
+  connectionsHighWater: number;
+  /** Storage flushes of the data path and the calls they carried, since the object started. */
+  groupCommit: { flushes: number; writes: number };
+  /** How many partitions stand behind the address (this object is one of them). */
+  partitionCount: number;
+}
