@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { drain, load, startEddy, startSink, workerdCpu } from "./lib.mjs";
-import { broker, channel } from "./quick.mjs";
+import { brokerWithTriggers, channelWithSubscriptions } from "./resources.mjs";
 
 const here = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [other, row = "one", roundsArg = "5"] = process.argv.slice(2);
@@ -35,7 +35,7 @@ async function main() {
     const eddy = await startEddy(b.script, b.workerOptions);
     const pid = Object.keys(workerdCpu()).find((k) => !before.includes(k));
     const n = row === "ten" ? 10 : row === "fan100" ? 100 : 1;
-    const url = row === "fan100" ? await channel(eddy.url, "ab", 100, sink.url) : await broker(eddy.url, "ab", n, sink.url);
+    const url = row === "fan100" ? await channelWithSubscriptions(eddy, "ab", 100, sink.url) : await brokerWithTriggers(eddy, "ab", n, sink.url);
     await load({ url, tag: `${label}-warm`, connections: 4, seconds: 1 });
     await drain(sink, `${label}-warm`, n, 20_000);
     builds.push({ label, root, eddy, pid, url, n, cpu: [], rate: [] });

@@ -7,7 +7,8 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import WebSocket from "ws";
 import { drain, load, startEddy, startSink } from "./lib.mjs";
-import { broker, bundle, channel } from "./quick.mjs";
+import { bundle } from "./quick.mjs";
+import { brokerWithTriggers, channelWithSubscriptions } from "./resources.mjs";
 
 const [kind = "broker", nArg = "1", secArg = "6"] = process.argv.slice(2);
 const n = Number(nArg);
@@ -102,7 +103,7 @@ async function main() {
   const port = await freePort();
   const eddy = await startEddy(script, { ...workerOptions, inspectorPort: port });
   try {
-    const url = kind === "channel" ? await channel(eddy.url, `p${n}`, n, sink.url) : await broker(eddy.url, `p${n}`, n, sink.url);
+    const url = kind === "channel" ? await channelWithSubscriptions(eddy, `p${n}`, n, sink.url) : await brokerWithTriggers(eddy, `p${n}`, n, sink.url);
     await load({ url, tag: "warm", connections: 4, seconds: 1 });
     await drain(sink, "warm", 1, 10_000);
     const c = await cdp(port);

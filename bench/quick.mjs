@@ -8,44 +8,13 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { drain, load, startBaseline, startEddy, startSink, TOKEN, workerdCpu } from "./lib.mjs";
+import { drain, load, startBaseline, startEddy, startSink, workerdCpu } from "./lib.mjs";
+import { brokerWithTriggers, channelWithSubscriptions } from "./resources.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const rows = process.argv.slice(2).length ? process.argv.slice(2) : ["ingress", "one", "ten", "fan100"];
-
-async function api(url, method, path, body) {
-  const r = await fetch(url + path, { method, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-}
-
-export async function broker(url, name, n, sinkUrl) {
-  const b = await api(url, "PUT", `/apis/eventing.knative.dev/v1/namespaces/bench/brokers/${name}`, {
-    apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name }, spec: { delivery: { retry: 3 } },
-  });
-  for (let i = 0; i < n; i++) {
-    await api(url, "PUT", `/apis/eventing.knative.dev/v1/namespaces/bench/triggers/${name}-t${i}`, {
-      apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: `${name}-t${i}` },
-      spec: { broker: name, subscriber: { uri: `${sinkUrl}r${i}` }, filter: { attributes: { type: "dev.eddy.bench" } } },
-    });
-  }
-  return b.status.address.url;
-}
-
-export async function channel(url, name, n, sinkUrl) {
-  const c = await api(url, "PUT", `/apis/messaging.knative.dev/v1/namespaces/bench/inmemorychannels/${name}`, {
-    apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", metadata: { name }, spec: { delivery: { retry: 3 } },
-  });
-  for (let i = 0; i < n; i++) {
-    await api(url, "PUT", `/apis/messaging.knative.dev/v1/namespaces/bench/subscriptions/${name}-s${i}`, {
-      apiVersion: "messaging.knative.dev/v1", kind: "Subscription", metadata: { name: `${name}-s${i}` },
-      spec: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name }, subscriber: { uri: `${sinkUrl}r${i}` } },
-    });
-  }
-  return c.status.address.url;
-}
 
 /** CPU seconds (user + system) of each workerd process this process started, and of this process. */
 function cpu() {
@@ -91,7 +60,7 @@ async function main() {
   const f = (x) => x.toFixed(1);
   console.log(`load avg ${loadavg().map((x) => x.toFixed(2)).join(" ")} · ${CONNECTIONS} connections × ${SECONDS} s`);
   try {
-    const one = await broker(eddy.url, "one", 1, sink.url);
+    const one = await brokerWithTriggers(eddy, "one", 1, sink.url);
     await load({ url: one, tag: "warm-eddy", connections: 4, seconds: 1 });
     await load({ url: `${base.url}/relay?n=1`, tag: "warm-base", connections: 4, seconds: 1 });
     await drain(sink, "warm-eddy", 1, 10_000);
@@ -104,7 +73,7 @@ async function main() {
         console.log(`ingress: eddy ${f(e.ingress)} / noop ${f(noop.ok / SECONDS)} = ${(e.ingress / (noop.ok / SECONDS)).toFixed(2)}x; CPU per event: ${e.cpu}; noop run ${noopCpu}`);
       } else if (row === "one" || row === "ten") {
         const n = row === "one" ? 1 : 10;
-        const url = n === 1 ? one : await broker(eddy.url, "ten", 10, sink.url);
+        const url = n === 1 ? one : await brokerWithTriggers(eddy, "ten", 10, sink.url);
         const e = await run(sink, url, `eddy${n}`, n);
         const c = await run(sink, `${base.url}/relay?n=${n}`, `relay${n}`, n);
         const d = await run(sink, `${base.url}/durable?n=${n}`, `durable${n}`, n);
@@ -112,7 +81,7 @@ async function main() {
         console.log(`  durable relay ${f(d.delivered)} = ${(d.delivered / c.delivered).toFixed(2)}x relay (ingress ${f(d.ingress)}, lost ${d.lost}, dup ${d.dup}); eddy / durable relay ${(e.delivered / d.delivered).toFixed(2)}x; CPU per event: ${d.cpu}`);
       } else if (/^fan\d+$/.test(row)) {
         const n = Number(row.slice(3));
-        const url = await channel(eddy.url, row, n, sink.url);
+        const url = await channelWithSubscriptions(eddy, row, n, sink.url);
         const amount = Math.ceil(Number(process.env.BENCH_FANOUT_DELIVERIES ?? 12000) / n);
         const e = await run(sink, url, `chan${n}`, n, amount);
         const c = await run(sink, `${base.url}/relay?n=${n}`, `crelay${n}`, n, amount);

@@ -9,10 +9,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { drain, load, paced, startBaseline, startEddy, startSink, TOKEN } from "./lib.mjs";
+import { drain, load, paced, startBaseline, startEddy, startSink } from "./lib.mjs";
 import { authBench, renderAuth } from "./auth.mjs";
 import { archiveBench, renderArchive } from "./archive.mjs";
 import { renderFloor } from "./floor.mjs";
+import { api, brokerWithTriggers, channelWithSubscriptions } from "./resources.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -25,30 +26,6 @@ const FANOUT_DELIVERIES = Number(process.env.BENCH_FANOUT_DELIVERIES ?? 12000);
 
 function step(msg) {
   console.log(`[bench] ${msg}`);
-}
-
-async function api(eddy, method, path, body) {
-  const r = await fetch(eddy.url + path, {
-    method,
-    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-}
-
-async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 1, triggerAnnotations = {}, brokerAnnotations = {} } = {}) {
-  const ns = "bench";
-  const b = await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/${name}`, {
-    apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name, annotations: { "eddy.dev/partitions": String(partitions), ...brokerAnnotations } }, spec: { delivery: { retry: 3 } },
-  });
-  for (let i = 0; i < n; i++) {
-    await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/triggers/${name}-t${i}`, {
-      apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: `${name}-t${i}`, annotations: triggerAnnotations },
-      spec: { broker: name, subscriber: { uri: `${sinkUrl}r${i}` }, filter: { attributes: { type: "dev.eddy.bench" } } },
-    });
-  }
-  return b.status.address.url;
 }
 
 /**
@@ -101,20 +78,6 @@ function refused(tag, r) {
 
 function round(x) {
   return Math.round(x * 10) / 10;
-}
-
-async function channelWithSubscriptions(eddy, name, n, sinkUrl) {
-  const ns = "bench";
-  const c = await api(eddy, "PUT", `/apis/messaging.knative.dev/v1/namespaces/${ns}/inmemorychannels/${name}`, {
-    apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", metadata: { name }, spec: { delivery: { retry: 3 } },
-  });
-  for (let i = 0; i < n; i++) {
-    await api(eddy, "PUT", `/apis/messaging.knative.dev/v1/namespaces/${ns}/subscriptions/${name}-s${i}`, {
-      apiVersion: "messaging.knative.dev/v1", kind: "Subscription", metadata: { name: `${name}-s${i}` },
-      spec: { channel: { apiVersion: "messaging.knative.dev/v1", kind: "InMemoryChannel", name }, subscriber: { uri: `${sinkUrl}r${i}` } },
-    });
-  }
-  return c.status.address.url;
 }
 
 async function filterBench() {
