@@ -4,7 +4,7 @@ import { enterBroker, incomingTtl } from "../core/broker/ttl.js";
 import { compileTriggerFilter, type CompiledFilter } from "../core/filters/index.js";
 import { log } from "../core/log.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
+import type { Delivery, StoredEvent } from "./ledger/machine.js";
 
 export type { DispatcherStats as BrokerStats, PublishResult } from "./dispatcher.js";
 
@@ -32,7 +32,7 @@ export class Broker extends Dispatcher {
     return out;
   }
 
-  onReply(_row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void {
+  onReply(_d: Delivery, original: StoredEvent, reply: CloudEvent, now: number): void {
     // A reply enters like a published event: its type gets an EventType, and it is counted on its
     // own (`replies`, beside `accepted`, which counts what producers posted).
     this.observe(reply);

@@ -37,6 +37,10 @@ export class Source extends Dispatcher {
     this.db.run("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)");
   }
 
+  protected override ownedTables(): string[] {
+    return [...super.ownedTables(), "seen"];
+  }
+
   private get ping(): PingConfig | undefined {
     return this.plan?.options?.ping as PingConfig | undefined;
   }
@@ -60,6 +64,7 @@ export class Source extends Dispatcher {
 
   /** Receives one webhook delivery (already size-checked by the Worker). */
   async receive(headers: [string, string][], body: Uint8Array): Promise<WebhookReply> {
+    this.invoked();
     const cfg = this.webhook;
     if (!cfg) return { status: 404, body: "no such webhook source; create a WebhookSource first" };
     const env = this.env as unknown as Record<string, unknown>;
@@ -79,31 +84,44 @@ export class Source extends Dispatcher {
       this.counters.add("handshakes");
       return { status: r.status, contentType: r.contentType, body: r.body };
     }
-    await this.publish([r.event]);
+    await this.commits.run(() => this.acceptAll([r.event], Date.now()));
     return { status: 202 };
   }
 
   /** Fires the tick due at `tick` unless it already fired; called by the Scheduler and the alarm. */
   async fire(tick: number): Promise<boolean> {
+    this.invoked();
+    return this.fireTick(tick);
+  }
+
+  /**
+   * One job: the tick is recorded as fired in the same flush as its event, so a tick is never
+   * marked fired without its event stored, nor stored twice.
+   */
+  private async fireTick(tick: number): Promise<boolean> {
     const cfg = this.ping;
     if (!cfg) return false;
-    const last = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'last_tick'")?.value ?? "0");
-    if (tick <= last) return false;
-    this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('last_tick', ?)", String(tick));
-    await this.publish([pingEvent(cfg, tick, crypto.randomUUID())]);
-    this.counters.add("ticks");
-    return true;
+    return this.commits.run(() => {
+      if (!this.plan) return false;
+      const last = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'last_tick'")?.value ?? "0");
+      if (tick <= last) return false;
+      this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('last_tick', ?)", String(tick));
+      this.acceptAll([pingEvent(cfg, tick, crypto.randomUUID())], Date.now());
+      this.counters.add("ticks");
+      return true;
+    });
   }
 
   override async alarm(): Promise<void> {
+    this.invoked();
     const now = Date.now();
     this.clock.fired();
-    this.ledger.alarm(now);
+    await this.commits.run(() => this.ledger.alarm(now));
     const cfg = this.ping;
     const due = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'next_tick'")?.value ?? "0");
     if (cfg) {
       if (due && now >= due) {
-        await this.fire(due);
+        await this.fireTick(due);
         // Next tick after now: ticks missed while the runtime was down are not caught up.
         this.armTick(now);
       } else if (due) this.armTick(due - 1);
