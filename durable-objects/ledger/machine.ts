@@ -1,14 +1,15 @@
 import type { CloudEvent } from "../../core/cloudevents/event.js";
 import type { DeliveryOutcome } from "../../core/delivery/messages.js";
 import { log } from "../../core/log.js";
-import { inheritTrace, traceFields } from "../../core/cloudevents/trace.js";
+import { inheritTrace } from "../../core/cloudevents/trace.js";
 import type { BatchDelivery } from "./batch.js";
 import { addEvent, endFlush, storedEvent } from "./batches.js";
 import { Chains } from "./chains.js";
 import { RouteGate } from "./gate.js";
 import type { Claim, ClaimAnswer, Delivery, LedgerCounters, LedgerHost, LedgerOptions, StoredEvent, Timer, Transport } from "./contract.js";
-import { DUE_SLACK_MS, Ids, LOCAL_RECOVERY_MS, type LedgerState, type Rec } from "./state.js";
-import { admit, dispatch, drop, finish, leaveChain, observe, payload, pump, READY_MAX, recOfDel, recOfRow, release, type ChainMember } from "./dispatch.js";
+import { Ids, LOCAL_RECOVERY_MS, type LedgerState, type Rec } from "./state.js";
+import { admit, finish, leaveChain, observe, pump, READY_MAX, recOfDel, recOfRow, type ChainMember } from "./dispatch.js";
+import { alarm, claim, dropDeleted, requeue } from "./leases.js";
 import { fail } from "./failure.js";
 import { clear, dropAll, start } from "./recover.js";
 import type { LedgerStore } from "./store.js";
@@ -217,34 +218,12 @@ export class Ledger {
    * dispatch replaced it, it was settled, or its route was deleted — then it is dropped here).
    */
   claim(items: Claim[], epoch: number | undefined, until: number, needEvent: boolean[], out: ClaimAnswer[]): void {
-    this.stage((now) => {
-      const s = this.s;
-      items.forEach((it, i) => {
-        const rec = s.leased.get(it.id);
-        if (epoch !== undefined && epoch !== s.epoch) out[i] = { ok: false, reason: "from an earlier incarnation of its owner" };
-        else if (!rec || rec.gen !== it.gen || rec.local) out[i] = { ok: false, reason: "no longer the current attempt" };
-        else if (!s.host.route(rec.route)) {
-          out[i] = { ok: false, reason: "its route was deleted" };
-          dropDeleted(s, rec, now);
-        } else {
-          rec.lease_until = Math.max(rec.lease_until ?? 0, until + s.opts.leaseSlackMs);
-          const event = needEvent[i] ? payload(s, rec) : null;
-          out[i] = event ? { ok: true, event } : { ok: true };
-        }
-      });
-    });
+    this.stage((now) => claim(this.s, { items, epoch, until, needEvent, out }, now));
   }
 
   /** A queue refused these dispatches: their leases end soon, and the alarm sends them again. */
   requeue(items: Claim[], now: number): void {
-    this.stage(() => {
-      const at = now + 1000;
-      for (const it of items) {
-        const rec = this.s.leased.get(it.id);
-        if (rec && rec.gen === it.gen) rec.lease_until = at;
-      }
-      this.s.timer.wakeAt(at);
-    }, now);
+    this.stage(() => requeue(this.s, items, now), now);
   }
 
   /** Runs when a pacing timer (`Timer.soon`) fires: routes that were waiting may send again. */
@@ -257,28 +236,7 @@ export class Ledger {
 
   /** Sends what is due and what was dispatched to the queue but never claimed; call from the object's alarm(). */
   alarm(now: number): void {
-    this.stage(() => {
-      const s = this.s;
-      let nextLease = Infinity;
-      for (const rec of [...s.leased.values()]) {
-        if (rec.lease_until === null || rec.lease_until > now) {
-          if (rec.lease_until !== null) nextLease = Math.min(nextLease, rec.lease_until);
-          continue;
-        }
-        s.counters.add("redispatched");
-        log.info("delivery redispatched: no consumer claimed or settled it in time", {
-          owner: s.host.owner.name, delivery: rec.id, hop: rec.hop, gen: rec.gen, ...(() => { const e = payload(s, rec); return e ? traceFields(e) : {}; })(),
-        });
-        release(s, rec);
-        dispatch(s, rec, undefined, now);
-      }
-      s.starved = true;
-      pump(s, now);
-      const due = s.store.nextDue(now + DUE_SLACK_MS);
-      const local = [...s.leased.values()].some((r) => r.local);
-      const next = Math.min(nextLease, due ?? Infinity, s.firstPathTotal > 0 || local ? now + LOCAL_RECOVERY_MS : Infinity);
-      if (next !== Infinity) s.timer.wakeAt(next);
-    }, now);
+    this.stage(() => alarm(this.s, now), now);
   }
 
   /** The archive wrote these batches: rows nothing else needs go. */
@@ -334,9 +292,4 @@ export class Ledger {
   loadEvent(loc: { batch: number; idx: number }): StoredEvent | undefined {
     return storedEvent(this.s, loc);
   }
-}
-
-/** A delivery whose route is gone: dropped, counted as route-deleted. */
-function dropDeleted(s: LedgerState, rec: Rec, now: number): void {
-  drop(s, rec, "route-deleted", "its Trigger or Subscription was deleted", now);
 }
