@@ -21,9 +21,10 @@ function attemptCost(msg: DeliveryMessage): number {
  * Queue consumer for what the owning objects did not deliver themselves: deliveries that did not
  * fit in an object's connection window, delayed retries, and dead letters. Each attempt waits for
  * one of the invocation's connections (five of six; the sixth is kept for the queue send that
- * carries what is left over), then *claims* the delivery from its owner, which answers whether it
- * is still the current attempt (a redispatched, settled or deleted delivery is skipped, never sent)
- * and keeps it for this batch until its deadline. Outcomes go to each owner in one call at the
+ * carries what is left over), then *claims* the delivery from its owner (with the next few of the
+ * same owner in line, ./claims.ts), which answers whether it is still the current attempt (a
+ * redispatched, settled or deleted delivery is skipped, never sent) and keeps it for this batch
+ * until its deadline. Outcomes go to each owner in one call at the
  * end, and a message is acked only once its owner recorded the outcome.
  *
  * Budgets kept in code: the batch plans for CONSUMER_BUDGET_MS of the platform's 15 minutes and for
@@ -39,34 +40,40 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
   // What carrying the leftovers needs is set aside first.
   const budget = new Budget(Math.max(0, limit - Math.ceil(batch.messages.length / QUEUE_BATCH_MESSAGES)));
   const connections = new Limiter(PLATFORM_CONNECTIONS, IO_RESERVED_CONNECTIONS);
-  const claims = new Claims(env, deadline);
+  // Decoded first, so that claims can be made for the next deliveries of an owner with the current one.
+  const decoded = batch.messages.map((m) => {
+    try {
+      return decodeMessage(m.body);
+    } catch (e) {
+      // It can never be read: retrying would not help. Its owner sends the delivery again when its lease ends.
+      log.error("a delivery message that cannot be read was dropped", { error: String(e) });
+      m.ack();
+      return undefined;
+    }
+  });
+  const claims = new Claims(env, deadline, decoded.filter((d): d is DeliveryMessage => d !== undefined));
   const opts = { maxReplyBytes: maxEventBytes(env), internal, sign: deliverySigner(env) };
   const byOwner = new Map<string, { msg: DeliveryMessage; acks: Message<unknown>[]; outcomes: DeliveryOutcome[] }>();
   const carried: Message<unknown>[] = [];
   const settleBudgeted = new Set<string>();
 
-  await Promise.all(batch.messages.map(async (m) => {
-    let msg: DeliveryMessage;
-    try {
-      msg = decodeMessage(m.body);
-    } catch (e) {
-      // It can never be read: retrying would not help. Its owner sends the delivery again when its lease ends.
-      log.error("a delivery message that cannot be read was dropped", { error: String(e) });
-      m.ack();
-      return;
-    }
+  await Promise.all(batch.messages.map(async (m, i) => {
+    const msg = decoded[i];
+    if (!msg) return;
     const key = `${msg.owner.binding}:${msg.owner.name}`;
     const release = attemptCost(msg) === 1 ? await connections.acquire() : undefined;
     try {
       // The owner's settle call is paid for by its first delivery that goes.
       const settleCost = settleBudgeted.has(key) ? 0 : 1;
-      if (now() + msg.timeoutMs > deadline || !budget.take(1 + attemptCost(msg) + settleCost)) {
+      const claimCost = claims.needsCall(msg) ? 1 : 0;
+      if (now() + msg.timeoutMs > deadline || !budget.take(claimCost + attemptCost(msg) + settleCost)) {
+        claims.release(msg);
         carried.push(m);
         return;
       }
       settleBudgeted.add(key);
       const group = byOwner.get(key) ?? byOwner.set(key, { msg, acks: [], outcomes: [] }).get(key)!;
-      const answer = await claims.claim(msg, !msg.event);
+      const answer = await claims.claim(msg);
       if (!answer.ok) {
         m.ack(); // not the current attempt any more (or its route is gone): nothing to send
         return;

@@ -81,19 +81,19 @@ describe("delivery queue consumer", () => {
     const { k, stub, bodies } = await queued(12);
     const sent: unknown[] = [];
     const queue = { sendBatch: async (msgs: Iterable<MessageSendRequest>) => void sent.push(...msgs), send: async () => {} } as unknown as Queue;
-    // Free plan: 50 subrequests. Here 20, so the arithmetic shows: each delivery takes a claim and
-    // an attempt, the owner one settle, and one send is kept for carrying what is left.
-    const limited = { ...env, SUBREQUEST_LIMIT: "20", DELIVERY_QUEUE: queue } as unknown as Env;
+    // Free plan: 50 subrequests. Here 12, so the arithmetic shows: one is kept for carrying what is
+    // left; each delivery takes its attempt, the owner one settle, and claims go six deliveries to a call.
+    const limited = { ...env, SUBREQUEST_LIMIT: "12", DELIVERY_QUEUE: queue } as unknown as Env;
     const acks: string[] = [];
     const retries: string[] = [];
     const messages = bodies.map((b, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body: b.buffer, ack: () => void acks.push(`m${i}`), retry: () => void retries.push(`m${i}`), retryAll: () => {}, ackAll: () => {} }));
     await consumeDeliveries({ queue: "eddy-delivery", messages, retryAll: () => {}, ackAll: () => {} } as unknown as MessageBatch<unknown>, limited, async () => new Response(null, { status: 404 }));
     const delivered = (await sinkLog(k)).length;
-    // (20 - 1 kept for the carry - 1 settle) / 2 per delivery = 9 delivered; 3 carried as new messages.
-    expect(delivered).toBe(9);
-    expect(sent).toHaveLength(3);
+    // 11 to spend: a settle (1), two claim calls (2) and 8 attempts; the other 4 are carried as new messages.
+    expect(delivered).toBe(8);
+    expect(sent).toHaveLength(4);
     expect(retries).toEqual([]);
     expect(acks).toHaveLength(12);
-    expect(await stub.stats().then((s) => s!.pending)).toBe(3);
+    expect(await stub.stats().then((s) => s!.pending)).toBe(4);
   });
 });
