@@ -90,6 +90,7 @@ export function leaveFirstPath(s: LedgerState, rec: Rec, mark: boolean): void {
     if (mark) {
       b.settled.add(home.n);
       b.dirty = true;
+      s.dirty.add(b.id);
     }
   }
   s.firstPathTotal--;
@@ -149,9 +150,11 @@ export function endFlush(s: LedgerState): void {
   }
   if (carry) s.counters.untake?.(carry);
   s.building.clear();
-  for (const b of s.batches.values()) {
-    if (!b.dirty) continue;
+  for (const id of s.dirty) {
+    const b = s.batches.get(id);
+    if (!b?.dirty) continue;
     s.store.setSettled(b.id, b.settled);
     b.dirty = false;
   }
+  s.dirty.clear();
 }

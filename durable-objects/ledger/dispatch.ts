@@ -45,6 +45,7 @@ export function persist(s: LedgerState, rec: Rec, patch: RowPatch): void {
   if (rec.home) {
     leaveFirstPath(s, rec, true);
     s.store.insertRow(rec);
+    s.rows++;
   } else s.store.update(rec.id, patch);
 }
 
@@ -147,7 +148,7 @@ export function pump(s: LedgerState, now: number): void {
   s.loaded = new Map();
   try {
     const want = room();
-    const rows = s.store.due(now + DUE_SLACK_MS, want, held);
+    const rows = s.rows > 0 ? s.store.due(now + DUE_SLACK_MS, want, held) : [];
     if (rows.length === want) s.starved = true;
     for (const row of rows) dispatch(s, recOfRow(row), undefined, now);
     while (room() > 0 && s.ready.length > 0) {
@@ -222,7 +223,10 @@ export function drop(s: LedgerState, rec: Rec, reason: string, detail: string, n
 export function finish(s: LedgerState, rec: Rec, mark: boolean): void {
   release(s, rec);
   if (rec.home) leaveFirstPath(s, rec, mark);
-  else s.store.deleteRow(rec.id);
+  else {
+    s.store.deleteRow(rec.id);
+    s.rows--;
+  }
   for (const b of refsOf(rec)) deref(s, b);
 }
 

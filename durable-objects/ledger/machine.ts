@@ -66,7 +66,7 @@ export class Ledger {
     this.s = {
       store, transport, timer: deferred, host, counters, opts, epoch: 0, ids: new Ids(0, 0, () => {}),
       leased: new Map(), batches: new Map(), unopened: [], ready: [], starved: true, chains: new Chains(), gate: new RouteGate(),
-      building: new Map(), doomed: new Set(), firstPathTotal: 0, loaded: undefined,
+      building: new Map(), doomed: new Set(), dirty: new Set(), rows: 0, firstPathTotal: 0, loaded: undefined,
     };
   }
 
@@ -271,7 +271,7 @@ export class Ledger {
 
   /** Deliveries not yet finished. */
   pending(): number {
-    return this.s.firstPathTotal + this.s.store.rowCount();
+    return this.s.firstPathTotal + this.s.rows;
   }
 
   /** Whether a delivery of an event this Replay recorded is still pending. */

@@ -17,6 +17,8 @@ export function clear(s: LedgerState): void {
   s.ready = [];
   s.building.clear();
   s.doomed.clear();
+  s.dirty.clear();
+  s.rows = 0;
   s.chains.clear();
   s.gate.reset([]);
   s.firstPathTotal = 0;
@@ -33,7 +35,9 @@ export function start(s: LedgerState, now: number): void {
   const refs = new Map<number, number>();
   const add = (batch: number) => refs.set(batch, (refs.get(batch) ?? 0) + 1);
   const chains = new Map<string, { route: string; order_key: string; n: number }>();
-  for (const row of s.store.rows()) {
+  const rows = s.store.rows();
+  s.rows = rows.length;
+  for (const row of rows) {
     for (const b of refsOf(row)) add(b);
     if (row.order_key === null || row.blocked === 1 || row.hop === "dls") continue;
     const k = `${row.route}\n${row.order_key}`;

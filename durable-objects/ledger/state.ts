@@ -105,6 +105,10 @@ export interface LedgerState {
   readonly building: Map<string, Building>;
   /** Batches whose last reference went in this flush: deleted at its end. */
   readonly doomed: Set<number>;
+  /** Batches whose settled marks changed in this flush: written at its end. */
+  readonly dirty: Set<number>;
+  /** Rows in `deliveries` (so a flush with none skips the query for due ones). */
+  rows: number;
   /** Deliveries on their first attempt, over every batch (while any, the recovery alarm stays close). */
   firstPathTotal: number;
   /** Events loaded from storage during one pump, by locKey: what it dispatches is mostly one batch's. */
