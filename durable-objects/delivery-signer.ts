@@ -7,11 +7,18 @@ import { authSettings } from "../core/identity/settings.js";
 import { deliveryToken } from "../core/identity/tokens.js";
 import { standardWebhookHeaders } from "../core/identity/webhook-signature.js";
 import type { Env } from "../functions/env.js";
+import { destinationPolicy, refusal } from "../core/delivery/destinations.js";
 import { deliverInternal } from "./objects.js";
 
-/** One attempt a data-plane object makes itself: an RPC to an object of this system, or an HTTP request signed below. */
+/**
+ * One attempt a data-plane object makes itself: an RPC to an object of this system, or an HTTP
+ * request signed below. A destination DESTINATION_POLICY refuses is not called (reconciling keeps
+ * such routes out of plans; this catches plans made before the setting changed).
+ */
 export function ownAttempt(env: Env, spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
   if (spec.internal && spec.object) return deliverInternal(env, spec.object, spec, event);
+  const refused = spec.internal ? undefined : refusal(spec.url, destinationPolicy(env));
+  if (refused) return Promise.resolve({ id: spec.id, gen: spec.gen, ok: false, error: refused, errorData: new TextEncoder().encode(refused) });
   return attempt(spec, event, { maxReplyBytes: maxEventBytes(env), sign: deliverySigner(env) });
 }
 

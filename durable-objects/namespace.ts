@@ -10,6 +10,7 @@ import { autoEventType, type ObservedType } from "../core/resources/eventtypes.j
 import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
 import { log } from "../core/log.js";
 import { authSettings } from "../core/identity/settings.js";
+import { destinationPolicy } from "../core/delivery/destinations.js";
 import type { Env } from "../functions/env.js";
 import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
@@ -253,7 +254,7 @@ export class Namespace extends DurableObject<Env> {
     const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
     const world = [...this.objects].filter(([k]) => k !== key).map(([, r]) => structuredClone(r));
     world.push(obj);
-    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name), authSettings(this.env), this.progress);
+    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name), authSettings(this.env), this.progress, destinationPolicy(this.env));
     return obj;
   }
 
@@ -271,9 +272,9 @@ export class Namespace extends DurableObject<Env> {
       this.setMeta("namespace", ns);
       this.setMeta("baseUrl", baseUrl);
       const hasSecret = (name: string) => this.hasSecret(name);
-      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress);
+      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress, destinationPolicy(this.env));
       if (this.declaredEventTypes(ns)) {
-        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress);
+        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress, destinationPolicy(this.env));
         changed = [...new Set([...changed, ...again.changed])];
         plans = again.plans;
       }

@@ -20,6 +20,8 @@ export interface Env {
   EDDY_SIGNING_KEY?: string;
   /** After a rotation, the previous private JWK: tokens it signed keep verifying until they expire. */
   EDDY_SIGNING_KEY_PREVIOUS?: string;
+  /** Where deliveries may go: `public-only` (default), `public-and-loopback` (`npm start`) or `allow-all` (core/delivery/destinations.ts). */
+  DESTINATION_POLICY?: string;
   /** Changes each namespace keeps so that watches can resume (default 1000); older versions answer 410. */
   WATCH_HISTORY?: string;
   /** Base of every `status.address.url`; defaults to the origin the API was called on. */

@@ -55,7 +55,7 @@ if (!has("--persist-to")) wranglerArgs.push("--persist-to", join(root, ".wrangle
 // /__scheduled?cron=... fires the Cron Trigger by hand (locally, /cdn-cgi/handler/scheduled fails
 // once [assets] is configured: docs/known-issues.md).
 if (!has("--test-scheduled")) wranglerArgs.push("--test-scheduled");
-wranglerArgs.push(...args);
+wranglerArgs.push(...destinationPolicyArgs(), ...args);
 
 /**
  * wrangler dev relays the Worker's DevTools protocol through a Worker in its proxy process, which
@@ -94,6 +94,17 @@ function v8Env() {
   const workerd = process.env.MINIFLARE_WORKERD_PATH || fromMiniflare("workerd").default;
   console.log(`[eddy] V8 flags for workerd: ${flags}`);
   return { MINIFLARE_WORKERD_PATH: wrapper, EDDY_WORKERD: workerd, EDDY_NODE: process.execPath };
+}
+
+/**
+ * Local subscribers listen on 127.0.0.1, which wrangler.toml's DESTINATION_POLICY (public-only, the
+ * safe default for a deployment) refuses: `npm start` allows loopback, unless .dev.vars or a
+ * `--var DESTINATION_POLICY:...` says otherwise.
+ */
+function destinationPolicyArgs() {
+  const text = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
+  if (/^DESTINATION_POLICY\s*=/m.test(text) || args.some((a) => a.startsWith("DESTINATION_POLICY:"))) return [];
+  return ["--var", "DESTINATION_POLICY:public-and-loopback"];
 }
 
 ensureToken();

@@ -7,6 +7,7 @@ import type { Destination, Resource } from "./types.js";
 import { DEFAULT_AUTH_SETTINGS, type AuthSettings } from "../identity/settings.js";
 import { audienceOf } from "../identity/names.js";
 import { groupOf } from "./identity.js";
+import { refusal, type DestinationPolicy } from "../delivery/destinations.js";
 
 export interface ReconcileResult {
   /** Resources whose status changed, with the new status set. */
@@ -27,6 +28,7 @@ export function reconcileNamespace(
   resources: Resource[], namespace: string, baseUrl: string, now: string, hasSecret: (name: string) => boolean = () => true,
   auth: AuthSettings = DEFAULT_AUTH_SETTINGS,
   progress: (uid: string) => ReplayReport[] = () => [],
+  destinations: DestinationPolicy = "allow-all",
 ): ReconcileResult {
   const index = new Map<string, Resource>();
   for (const r of resources) index.set(`${r.apiVersion}/${r.kind}/${r.metadata.name}`, r);
@@ -50,7 +52,11 @@ export function reconcileNamespace(
       if (!dest) return { error: "no destination given" };
       // A Destination's `audience` is for targets that cannot tell theirs (Knative: it wins over the addressable's).
       const aud = typeof dest.audience === "string" && dest.audience !== "" ? { audience: dest.audience } : {};
-      if (!dest.ref) return dest.uri ? { target: { url: dest.uri, ...aud } } : { error: "destination has neither uri nor ref" };
+      if (!dest.ref) {
+        if (!dest.uri) return { error: "destination has neither uri nor ref" };
+        const refused = refusal(dest.uri, destinations);
+        return refused ? { error: refused } : { target: { url: dest.uri, ...aud } };
+      }
       const { apiVersion, kind, name } = dest.ref;
       const target = index.get(`${apiVersion}/${kind}/${name}`);
       if (!target) return { error: `${kind} "${name}" does not exist` };
