@@ -47,11 +47,20 @@ app.notFound((c) => {
 
 app.onError((err, c) => answerError(c.req.method, c.req.path, err));
 
-/** The answer to a request that threw: its ApiError, or a 500 (logged) for anything else. */
+/**
+ * The answer to a request that threw: its ApiError when below 500. Anything else — an unexpected
+ * error, or a 5xx ApiError (a deployment's misconfiguration) — is logged with its detail and a
+ * correlation id, and the caller, who may never have authenticated, gets "internal error" and that
+ * id only: no message, path or configuration name of the server's reaches them.
+ */
 export function answerError(method: string, path: string, err: unknown): Response {
-  if (err instanceof ApiError) return render(path, err);
-  log.error("unhandled error", { method, path, error: String(err), stack: (err as Error).stack });
-  return render(path, new ApiError(500, `internal error: ${(err as Error).message}`));
+  if (err instanceof ApiError && err.status < 500) return render(path, err);
+  const id = crypto.randomUUID();
+  const status = err instanceof ApiError ? err.status : 500;
+  log.error(err instanceof ApiError ? "request failed" : "unhandled error", {
+    correlationId: id, method, path, status, error: err instanceof Error ? err.message : String(err), ...(err instanceof ApiError ? {} : { stack: (err as Error)?.stack }),
+  });
+  return render(path, new ApiError(status, `internal error; the server's log has the cause under correlationId ${id}`, [], {}, { "X-Correlation-Id": id }));
 }
 
 function render(path: string, err: ApiError): Response {
