@@ -159,6 +159,14 @@ export class Namespace extends DurableObject<Env> {
   }
 
   /**
+   * The data-plane objects this namespace has configured (`BINDING:key`, partitions included): the
+   * Worker asks before it addresses one for an ingress request (functions/ingress/addresses.ts).
+   */
+  async addresses(): Promise<string[]> {
+    return this.db.all<{ key: string }>("SELECT key FROM pushed WHERE hash != 'null'").map((r) => r.key);
+  }
+
+  /**
    * Creates the EventTypes of (type, source) pairs seen at an addressable, unless they exist.
    * Called by Brokers, Channels and sources the first time they see a pair.
    */

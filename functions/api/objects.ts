@@ -9,7 +9,7 @@ import { readBody } from "../body.js";
 import { readManifest } from "./manifest.js";
 import { watchResponse } from "./watch.js";
 import {
-  answer, baseUrl, checkFields, type C, registerNamespace, live, notFound, type Target, targetOf, unwrap, writeOptions,
+  answer, baseUrl, checkFields, type C, afterWrite, live, notFound, type Target, targetOf, unwrap, writeOptions,
 } from "./request.js";
 
 /**
@@ -95,7 +95,7 @@ export async function createObject(c: C): Promise<Response> {
     (body as Manifest).metadata = { ...(body.metadata as object), managedFields: afterUpdate(undefined, body as Manifest, opts.manager, t.apiVersion, new Date()) };
   }
   const obj = unwrap<Resource>(await t.stub.create(t.ns, t.path, body, baseUrl(c), opts.dryRun));
-  if (!opts.dryRun) await registerNamespace(c, t.ns);
+  if (!opts.dryRun) await afterWrite(c, t.ns, true);
   return answer(obj, 201, warnings);
 }
 
@@ -110,7 +110,7 @@ export async function replaceObject(c: C): Promise<Response> {
     (body as Manifest).metadata = { ...(body.metadata as object), managedFields: afterUpdate(old, body as Manifest, opts.manager, t.apiVersion, new Date()) };
   }
   const { object, created } = unwrap<{ object: Resource; created: boolean }>(await t.stub.replace(t.ns, t.path, name, body, baseUrl(c), opts.dryRun));
-  if (created && !opts.dryRun) await registerNamespace(c, t.ns);
+  if (!opts.dryRun) await afterWrite(c, t.ns, created);
   return answer(object, created ? 201 : 200, warnings);
 }
 
@@ -159,7 +159,7 @@ export async function patchObject(c: C): Promise<Response> {
     const res = (await t.stub.replace(t.ns, t.path, name, next, baseUrl(c), opts.dryRun)) as unknown as { ok: boolean; error?: { status: number } };
     if (!res.ok && res.error?.status === 409 && current && !pinned && attempt < 4) continue;
     const { object, created } = unwrap<{ object: Resource; created: boolean }>(res);
-    if (created && !opts.dryRun) await registerNamespace(c, t.ns);
+    if (!opts.dryRun) await afterWrite(c, t.ns, created);
     return answer(object, created ? 201 : 200, warnings);
   }
 }
@@ -187,6 +187,7 @@ export async function deleteObject(c: C): Promise<Response> {
     ...(typeof pre.uid === "string" ? { uid: pre.uid } : {}),
     ...(typeof pre.resourceVersion === "string" ? { resourceVersion: pre.resourceVersion } : {}),
   }));
+  if (!dryRun) await afterWrite(c, t.ns, false);
   return answer({
     kind: "Status", apiVersion: "v1", metadata: {}, status: "Success",
     details: { name: obj.metadata.name, group: t.kind.group, kind: t.kind.plural, uid: obj.metadata.uid },

@@ -9,6 +9,7 @@ import { kindByPath } from "../../core/resources/registry.js";
 import type { Resource } from "../../core/resources/types.js";
 import type { ApiResult, KindPath, Namespace } from "../../durable-objects/namespace.js";
 import type { Env } from "../env.js";
+import { forgetAddresses } from "../ingress/addresses.js";
 
 export type C = Context<{ Bindings: Env }>;
 
@@ -114,7 +115,12 @@ export function answer(body: unknown, status: number, warnings: string[] = [], c
   return new Response(JSON.stringify(body), { status, headers });
 }
 
-/** Records a namespace in the directory once it holds an object (for `kubectl get namespaces`). */
-export async function registerNamespace(c: C, ns: string): Promise<void> {
-  await c.env.DIRECTORY.get(c.env.DIRECTORY.idFromName("global")).add(ns);
+/**
+ * After a stored write to `ns`: a namespace that just got its first object goes into the directory
+ * (for `kubectl get namespaces`), and what this isolate remembered of the namespace's ingress
+ * addresses is forgotten, so an address created now is served at once.
+ */
+export async function afterWrite(c: C, ns: string, created: boolean): Promise<void> {
+  if (created) await c.env.DIRECTORY.get(c.env.DIRECTORY.idFromName("global")).add(ns);
+  forgetAddresses(ns);
 }

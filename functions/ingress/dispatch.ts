@@ -6,9 +6,13 @@ import type { Env } from "../env.js";
 import { publishTo } from "../../durable-objects/objects.js";
 import { sink } from "./sink.js";
 import { authenticate, ingressAudience } from "../identity.js";
+import { addressExists, plausible } from "./addresses.js";
 
 /** The data-plane object behind an ingress address, how a 404 names it, and the audience of its tokens. */
 export interface IngressTarget {
+  /** The namespace and name from the path, checked in the Worker before any object is called. */
+  ns: string;
+  object: string;
   binding: PlanBinding;
   name: string;
   what: string;
@@ -20,11 +24,14 @@ export interface IngressTarget {
  * (401 otherwise); 404 naming it when it does not exist, 403 when its EventPolicies refuse the sender.
  */
 export function sinkTo(req: Request, env: Env, t: IngressTarget): Promise<Response> {
+  const missing = () => new ApiError(404, `${t.what} does not exist; create it through the API first`);
   return sink(req, env, async (events, sender) => {
+    // No data-plane object is addressed before the namespace's control plane says it is configured.
+    if (!plausible(t.ns, t.object) || !(await addressExists(env, t.ns, t))) throw missing();
     const res = await publishTo(env, { binding: t.binding, name: t.name }, events, sender);
     if (res.ok) return;
     if (res.status === 403) throw new ApiError(403, res.message);
-    throw new ApiError(404, `${t.what} does not exist; create it through the API first`);
+    throw missing();
   }, () => authenticate(env, req, t.audience));
 }
 
@@ -36,9 +43,9 @@ export function targetOf(a: Addressable, ns: string, name: string, i?: number): 
   const label = a.kind.toLowerCase();
   const audience = ingressAudience(a.kind, ns, name);
   if (i !== undefined && a.sub) {
-    return { binding: a.binding, name: a.sub.key(ns, name, i), what: `${label} "${name}" (${a.sub.path} ${i}) in namespace "${ns}"`, audience };
+    return { ns, object: name, binding: a.binding, name: a.sub.key(ns, name, i), what: `${label} "${name}" (${a.sub.path} ${i}) in namespace "${ns}"`, audience };
   }
-  return { binding: a.binding, name: a.key(ns, name), what: `${label} "${name}" in namespace "${ns}"`, audience };
+  return { ns, object: name, binding: a.binding, name: a.key(ns, name), what: `${label} "${name}" in namespace "${ns}"`, audience };
 }
 
 const NAME = "{[^/]+/?}";

@@ -4,6 +4,7 @@ import { ApiError } from "../../core/errors.js";
 import { maxEventBytes } from "../../core/limits.js";
 import { readBody } from "../body.js";
 import type { Env } from "../env.js";
+import { addressExists, plausible } from "./addresses.js";
 
 /**
  * The public URL of every WebhookSource: `/webhooks/{namespace}/{name}` (its `status.address.url`).
@@ -23,9 +24,13 @@ async function receive(c: Context<{ Bindings: Env }>, a: Addressable): Promise<R
   const { ns, name: raw } = c.req.param() as { ns: string; name: string };
   const name = raw.replace(/\/$/, "");
   const body = await readBody(c.req.raw, maxEventBytes(c.env));
-  const stub = c.env.SOURCE.get(c.env.SOURCE.idFromName(a.key(ns, name)));
+  const missing = () => new ApiError(404, `webhook source "${name}" does not exist in namespace "${ns}"; create a WebhookSource first`);
+  // Public and anonymous: no object is addressed before its namespace says it is configured.
+  const key = { binding: a.binding, name: a.key(ns, name) };
+  if (!plausible(ns, name) || !(await addressExists(c.env, ns, key))) throw missing();
+  const stub = c.env.SOURCE.get(c.env.SOURCE.idFromName(key.name));
   const r = await stub.receive([...c.req.raw.headers], body);
-  if (r.status === 404) throw new ApiError(404, `webhook source "${name}" does not exist in namespace "${ns}"; create a WebhookSource first`);
+  if (r.status === 404) throw missing();
   if (r.status >= 400) throw new ApiError(r.status, r.body ?? "refused");
   return new Response(r.body ?? null, { status: r.status, headers: r.contentType ? { "Content-Type": r.contentType } : {} });
 }
