@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { createRequire } from "node:module";
 import { newSigningKey } from "./scripts/signing-key.mjs";
+import { newSecretsKey } from "./scripts/secrets-key.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -12,7 +13,10 @@ const require = createRequire(import.meta.url);
 const IDENTITY = {
   EDDY_SIGNING_KEY: JSON.stringify(newSigningKey("ES256")),
   EDDY_SIGNING_KEY_PREVIOUS: JSON.stringify(newSigningKey("RS256")),
-  TEST_SIGNING_SECRET: "whsec_ZWRkeS13b3JrZXJzLXNpZ25pbmctc2VjcmV0LTAx",
+  SECRET_TEST_SIGNING_SECRET: "whsec_ZWRkeS13b3JrZXJzLXNpZ25pbmctc2VjcmV0LTAx",
+  EDDY_SECRETS_KEY: newSecretsKey(),
+  // The webhook tests sign with it; a resource may name only SECRET_ bindings (never ADMIN_TOKEN).
+  SECRET_TEST_WEBHOOK: "test-token",
 };
 
 export default defineConfig({

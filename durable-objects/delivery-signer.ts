@@ -9,6 +9,8 @@ import { standardWebhookHeaders } from "../core/identity/webhook-signature.js";
 import type { Env } from "../functions/env.js";
 import { destinationPolicy, refusal } from "../core/delivery/destinations.js";
 import { deliverInternal } from "./objects.js";
+import { decodeSecretSource, describeSecretSource } from "../core/secrets/refs.js";
+import { secretValue } from "./secret-values.js";
 
 /**
  * One attempt a data-plane object makes itself: an RPC to an object of this system, or an HTTP
@@ -36,11 +38,12 @@ export function deliverySigner(env: Env): (spec: AttemptSpec, event: CloudEvent,
       out.Authorization = `Bearer ${await deliveryToken(await keyRingOrExplain(env), auth.issuer, auth.subject, auth.audience)}`;
     }
     if (auth.signingSecret) {
-      const secret = (env as unknown as Record<string, unknown>)[auth.signingSecret];
-      if (typeof secret !== "string" || secret === "") {
-        throw new Error(`the signing secret ${auth.signingSecret} is not set: run \`wrangler secret put ${auth.signingSecret}\` (or add it to .dev.vars)`);
+      const src = decodeSecretSource(auth.signingSecret);
+      const secret = await secretValue(env, spec.namespace, src);
+      if (secret === undefined) {
+        throw new Error(`the signing secret (${describeSecretSource(src)}) is not there: create the Secret's key (or, for a binding, \`wrangler secret put\` it)`);
       }
-      Object.assign(out, await standardWebhookHeaders(secret, auth.signingSecret, String(event.attrs.id), body));
+      Object.assign(out, await standardWebhookHeaders(secret, describeSecretSource(src), String(event.attrs.id), body));
     }
     return out;
   };

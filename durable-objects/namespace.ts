@@ -6,15 +6,18 @@ import type { ReplayReport } from "../core/resources/plan.js";
 import { reconcileNamespace } from "../core/resources/reconcile.js";
 import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
 import type { KReference, Resource } from "../core/resources/types.js";
-import { autoEventType, type ObservedType } from "../core/resources/eventtypes.js";
-import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
-import { log } from "../core/log.js";
+import type { ObservedType } from "../core/resources/eventtypes.js";
+import { rbacObjectsOf } from "../core/rbac/objects.js";
+import type { BindingLike, RoleLike } from "../core/rbac/types.js";
 import { authSettings } from "../core/identity/settings.js";
 import { destinationPolicy } from "../core/delivery/destinations.js";
 import type { Env } from "../functions/env.js";
 import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
+import { eventTypeLimit, NamespaceEventTypes, type Observed } from "./namespace-eventtypes.js";
+import { SecretBox } from "./secret-box.js";
+import { bindingValue } from "../core/secrets/refs.js";
 
 /** Identifies a kind in the URL space: `/apis/{group}/{version}/namespaces/{ns}/{plural}`. */
 export interface KindPath {
@@ -43,8 +46,6 @@ const SCHEMA = [
 /** Progress of jobs (Replays) as their data-plane objects report it, one row per partition. */
 const REPORTS_SCHEMA = ["CREATE TABLE reports (uid TEXT NOT NULL, part INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (uid, part))"];
 
-const EVENT_TYPE_API = "eventing.knative.dev/v1beta3";
-
 function keyOf(apiVersion: string, kind: string, name: string): string {
   return `${apiVersion}/${kind}/${name}`;
 }
@@ -61,6 +62,8 @@ export class Namespace extends DurableObject<Env> {
   private sync: Promise<void> = Promise.resolve();
   private readonly history: ChangeLog;
   private readonly pusher: PlanPusher;
+  private readonly eventTypes: NamespaceEventTypes;
+  private readonly secrets: SecretBox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,6 +77,11 @@ export class Namespace extends DurableObject<Env> {
     if (this.meta("changeFloor") === undefined) this.setMeta("changeFloor", String(this.rv));
     this.pusher = new PlanPusher(this.db, env, (at) => this.ctx.storage.setAlarm(at));
     this.history = new ChangeLog(this.db, () => Number(this.meta("changeFloor")), (rv) => this.setMeta("changeFloor", String(rv)), Number(env.WATCH_HISTORY) || undefined);
+    this.eventTypes = new NamespaceEventTypes({
+      objects: this.objects, db: this.db, history: this.history, keyOf, suffix: randomSuffix,
+      upcomingRv: () => this.upcomingRv(), nextRv: () => this.nextRv(),
+    }, eventTypeLimit(env));
+    this.secrets = new SecretBox(env);
   }
 
   /** `?dryRun=All` on a write: admission and status as the write would give them, nothing stored. */
@@ -89,8 +97,9 @@ export class Namespace extends DurableObject<Env> {
         throw new ApiError(409, `${kind.plural} "${obj.metadata.name}" already exists in namespace "${ns}"`, [], { name: obj.metadata.name, kind: kind.plural, group: kind.group });
       }
       if (dryRun) return this.preview(ns, obj, baseUrl);
+      const sealed = kind.kind === "Secret" ? await this.secrets.seal(ns, obj, undefined) : obj;
       this.nextRv();
-      return this.store(ns, obj, baseUrl);
+      return this.store(ns, sealed, baseUrl);
     });
   }
 
@@ -104,8 +113,9 @@ export class Namespace extends DurableObject<Env> {
       }
       const obj = admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, name, ...(old ? { old } : {}), now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() });
       if (dryRun) return { object: this.preview(ns, obj, baseUrl), created: !old };
+      const sealed = kind.kind === "Secret" ? await this.secrets.seal(ns, obj, old) : obj;
       this.nextRv();
-      return { object: await this.store(ns, obj, baseUrl), created: !old };
+      return { object: await this.store(ns, sealed, baseUrl), created: !old };
     });
   }
 
@@ -113,12 +123,13 @@ export class Namespace extends DurableObject<Env> {
     return this.guard(async () => this.find(ns, this.kind(path), name));
   }
 
-  async list(_ns: string, path: KindPath): Promise<ApiResult<{ items: Resource[]; resourceVersion: string }>> {
+  async list(ns: string, path: KindPath): Promise<ApiResult<{ items: Resource[]; resourceVersion: string }>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const items = [...this.objects.values()]
         .filter((r) => r.kind === kind.kind && r.apiVersion === apiVersionOf(kind))
         .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+      if (kind.kind === "Secret") await this.resealSecrets(ns, items);
       return { items, resourceVersion: String(this.rv) };
     });
   }
@@ -137,7 +148,7 @@ export class Namespace extends DurableObject<Env> {
       const key = keyOf(obj.apiVersion, obj.kind, name);
       this.objects.delete(key);
       this.db.run("DELETE FROM resources WHERE key = ?", key);
-      this.dropOwnedEventTypes(obj);
+      this.eventTypes.dropOwned(obj);
       this.db.run("DELETE FROM reports WHERE uid = ?", obj.metadata.uid);
       const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: this.nextRv() } };
       this.history.record("DELETED", gone);
@@ -170,10 +181,26 @@ export class Namespace extends DurableObject<Env> {
    * Creates the EventTypes of (type, source) pairs seen at an addressable, unless they exist.
    * Called by Brokers, Channels and sources the first time they see a pair.
    */
-  async observeEventTypes(reference: KReference, types: ObservedType[]): Promise<void> {
+  async observeEventTypes(reference: KReference, types: ObservedType[]): Promise<Observed> {
     const ns = reference.namespace ?? this.meta("namespace") ?? "";
     const base = this.meta("baseUrl");
-    if (this.ensureEventTypes(ns, reference, types) && base) await this.reconcile(ns, base);
+    const observed = this.eventTypes.ensure(ns, reference, types);
+    if (observed.created > 0 && base) await this.reconcile(ns, base);
+    return observed;
+  }
+
+  /** The Roles and RoleBindings of this namespace (the cluster scope's object: ClusterRoles and ClusterRoleBindings), for the API's authorizer. */
+  async rbac(): Promise<{ roles: RoleLike[]; bindings: BindingLike[] }> {
+    return rbacObjectsOf(this.objects.values());
+  }
+
+  /**
+   * The value of `key` in Secret `name`, for a WebhookSource or a route that names it by
+   * secretKeyRef; undefined when the Secret or the key does not exist.
+   */
+  async secretValue(name: string, key: string): Promise<string | undefined> {
+    const obj = this.objects.get(keyOf("v1", "Secret", name));
+    return obj ? this.secrets.value(this.meta("namespace") ?? obj.metadata.namespace, obj, key) : undefined;
   }
 
   /**
@@ -195,43 +222,16 @@ export class Namespace extends DurableObject<Env> {
 
   // --- internals -------------------------------------------------------------------------------
 
-  /** Stores the auto-created EventTypes that do not exist yet; true when any was created. */
-  private ensureEventTypes(ns: string, reference: KReference, types: ObservedType[]): boolean {
-    let created = false;
-    for (const t of types) {
-      const manifest = autoEventType(reference, t);
-      if (this.objects.has(keyOf(EVENT_TYPE_API, "EventType", manifest.metadata.name))) continue;
-      const obj = admit({ body: manifest, kind: EventTypeKind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() });
-      this.nextRv();
+  /** Secrets sealed with the previous EDDY_SECRETS_KEY are sealed again under the current one (a rotation, docs/security.md). */
+  private async resealSecrets(ns: string, items: Resource[]): Promise<void> {
+    for (const [i, obj] of items.entries()) {
+      const fresh = await this.secrets.reseal(ns, obj);
+      if (!fresh) continue;
       const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
-      this.objects.set(key, obj);
-      this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
-      this.history.record("ADDED", obj);
-      created = true;
-    }
-    return created;
-  }
-
-  /** Sources declare what they emit in `status.ceAttributes`; those become EventTypes too. */
-  private declaredEventTypes(ns: string): boolean {
-    let created = false;
-    for (const r of this.objects.values()) {
-      const attrs = r.status?.ceAttributes as ObservedType[] | undefined;
-      if (!Array.isArray(attrs) || attrs.length === 0) continue;
-      created = this.ensureEventTypes(ns, { apiVersion: r.apiVersion, kind: r.kind, name: r.metadata.name, namespace: ns }, attrs) || created;
-    }
-    return created;
-  }
-
-  /** Auto-created EventTypes go with the object they describe. */
-  private dropOwnedEventTypes(owner: Resource): void {
-    for (const [key, r] of this.objects) {
-      const ref = r.spec?.reference as KReference | undefined;
-      if (r.kind === "EventType" && r.metadata.labels?.[AUTO_CREATED_LABEL] === "true" && ref?.kind === owner.kind && ref.name === owner.metadata.name) {
-        this.objects.delete(key);
-        this.db.run("DELETE FROM resources WHERE key = ?", key);
-        this.history.record("DELETED", { ...r, metadata: { ...r.metadata, resourceVersion: this.nextRv() } });
-      }
+      if (this.objects.get(key) !== obj) continue; // written meanwhile, under the current key
+      this.objects.set(key, fresh);
+      this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(fresh));
+      items[i] = fresh;
     }
   }
 
@@ -269,9 +269,9 @@ export class Namespace extends DurableObject<Env> {
   private readonly progress = (uid: string): ReplayReport[] =>
     this.db.all<{ body: string }>("SELECT body FROM reports WHERE uid = ? ORDER BY part", uid).map((r) => JSON.parse(r.body) as ReplayReport);
 
+  /** Whether a binding a resource names is set (only SECRET_ bindings may be named: core/secrets/refs.ts). */
   private hasSecret(name: string): boolean {
-    const v = (this.env as unknown as Record<string, unknown>)[name];
-    return typeof v === "string" && v !== "";
+    return bindingValue(this.env, name) !== undefined;
   }
 
   /** Recomputes statuses, saves the changed ones, and sends changed plans; one at a time. */
@@ -281,7 +281,7 @@ export class Namespace extends DurableObject<Env> {
       this.setMeta("baseUrl", baseUrl);
       const hasSecret = (name: string) => this.hasSecret(name);
       let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress, destinationPolicy(this.env));
-      if (this.declaredEventTypes(ns)) {
+      if (this.eventTypes.declared(ns)) {
         const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress, destinationPolicy(this.env));
         changed = [...new Set([...changed, ...again.changed])];
         plans = again.plans;

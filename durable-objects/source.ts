@@ -6,6 +6,8 @@ import { compileSchedule, pingEvent, type PingConfig } from "../core/sources/pin
 import { receiveWebhook, type WebhookConfig } from "../core/webhooks/index.js";
 import type { DispatcherPlan } from "../core/resources/plan.js";
 import { Dispatcher } from "./dispatcher.js";
+import { describeSecretSource } from "../core/secrets/refs.js";
+import { secretValue } from "./secret-values.js";
 
 /** A minute tick not yet fired by the Cron Trigger fires from the alarm this long after it is due. */
 const CRON_GRACE_MS = 5_000;
@@ -67,11 +69,13 @@ export class Source extends Dispatcher {
     this.invoked();
     const cfg = this.webhook;
     if (!cfg) return { status: 404, body: "no such webhook source; create a WebhookSource first" };
-    const env = this.env as unknown as Record<string, unknown>;
-    const secrets = cfg.secrets.map((n) => env[n]).filter((v): v is string => typeof v === "string" && v !== "");
+    // Plans made before secretKeyRefs name bindings as plain strings.
+    const sources = cfg.secrets.map((s) => (typeof s === "string" ? { binding: s } : s));
+    const secrets = (await Promise.all(sources.map((s) => secretValue(this.env, this.namespace, s)))).filter((v): v is string => v !== undefined && v !== "");
     if (secrets.length === 0) {
-      log.error("webhook secret not set", { source: this.owner.name, secrets: cfg.secrets });
-      return { status: 503, body: `the signing secret ${cfg.secrets.join(" / ")} is not set: run \`wrangler secret put ${cfg.secrets[0]}\` (or add it to .dev.vars)` };
+      const names = sources.map(describeSecretSource).join(" / ");
+      log.error("webhook signing secret not there", { source: this.owner.name, secrets: names });
+      return { status: 503, body: names ? `the signing secret ${names} is not there: create the Secret's key, or set the SECRET_ binding (wrangler secret put)` : "no signing secret of the WebhookSource is there: its status.missingSecrets names what to create" };
     }
     const now = Date.now();
     const r = await receiveWebhook(cfg, secrets, { headers: new Headers(headers), body, now });

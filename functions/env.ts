@@ -22,6 +22,12 @@ export interface Env {
   EDDY_SIGNING_KEY_PREVIOUS?: string;
   /** Where deliveries may go: `public-only` (default), `public-and-loopback` (`npm start`) or `allow-all` (core/delivery/destinations.ts). */
   DESTINATION_POLICY?: string;
+  /** Seals Secrets at rest: 32 random bytes in base64 (`node scripts/secrets-key.mjs`); `npm start` writes one to .dev.vars. */
+  EDDY_SECRETS_KEY?: string;
+  /** During a rotation, the key EDDY_SECRETS_KEY replaced: values it sealed still open and are sealed again when listed. */
+  EDDY_SECRETS_KEY_PREVIOUS?: string;
+  /** Most EventTypes Eddy creates by itself for one Broker, Channel or source (default 200; 0 creates none). */
+  EVENTTYPE_AUTO_CREATE_LIMIT?: string;
   /** Changes each namespace keeps so that watches can resume (default 1000); older versions answer 410. */
   WATCH_HISTORY?: string;
   /** Base of every `status.address.url`; defaults to the origin the API was called on. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: runs Eddy locally under `wrangler dev` with persistent local state.
-// Makes sure .dev.vars holds an ADMIN_TOKEN and an EDDY_SIGNING_KEY (writing new ones if not, and
+// Makes sure .dev.vars holds an ADMIN_TOKEN, an EDDY_SIGNING_KEY and an EDDY_SECRETS_KEY (writing new ones if not, and
 // changing no entry that is there), then starts wrangler on
 // 127.0.0.1:8787. Extra arguments go to wrangler: `npm start -- --port 9000`; `--devtools` keeps
 // wrangler's DevTools relay, off by default (see inspectorEnv).
@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { newSigningKey } from "./signing-key.mjs";
+import { newSecretsKey } from "./secrets-key.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const devVars = join(root, ".dev.vars");
@@ -39,6 +40,14 @@ function ensureSigningKey() {
   // .dev.vars is dotenv: single quotes keep the JSON's double quotes as they are.
   appendFileSync(devVars, `${text && !text.endsWith("\n") ? "\n" : ""}EDDY_SIGNING_KEY='${jwk}'\n`, { mode: 0o600 });
   console.log(`[eddy] wrote a new token signing key (EDDY_SIGNING_KEY, ES256) to ${devVars}`);
+}
+
+/** Makes sure .dev.vars holds EDDY_SECRETS_KEY, which seals Secrets at rest (added when missing, nothing changed). */
+function ensureSecretsKey() {
+  const text = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
+  if (/^EDDY_SECRETS_KEY\s*=/m.test(text)) return;
+  appendFileSync(devVars, `${text && !text.endsWith("\n") ? "\n" : ""}EDDY_SECRETS_KEY="${newSecretsKey()}"\n`, { mode: 0o600 });
+  console.log(`[eddy] wrote a new key that seals Secrets at rest (EDDY_SECRETS_KEY) to ${devVars}`);
 }
 
 // `--https`: the same port over TLS with wrangler's self-signed certificate (made locally, no
@@ -109,6 +118,7 @@ function destinationPolicyArgs() {
 
 ensureToken();
 ensureSigningKey();
+ensureSecretsKey();
 const child = spawn(join(root, "node_modules", ".bin", "wrangler"), wranglerArgs, {
   cwd: root,
   stdio: "inherit",

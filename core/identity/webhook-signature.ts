@@ -1,5 +1,6 @@
 import { toBase64 } from "../base64.js";
 import { base64ToBytes, concat } from "../webhooks/crypto.js";
+import { annotationSecretSource, validateSecretSource } from "../secrets/refs.js";
 
 /** The annotation that makes a Trigger, Subscription or source sign its deliveries, naming a secret. */
 export const SIGNING_SECRET_ANNOTATION = "eddy.dev/signing-secret";
@@ -40,13 +41,15 @@ export async function standardWebhookHeaders(secret: string, name: string, id: s
   return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${toBase64(new Uint8Array(mac))}` };
 }
 
-/** 422 causes for a malformed `eddy.dev/signing-secret` annotation (the value names a secret). */
+/**
+ * 422 causes for a malformed `eddy.dev/signing-secret` annotation: `<secret>/<key>` (a secretKeyRef
+ * to a Secret of the namespace) or a wrangler secret's name starting with SECRET_.
+ */
 export function validateSigningSecret(annotations: unknown): { field: string; message: string }[] {
   if (!annotations || typeof annotations !== "object") return [];
   const v = (annotations as Record<string, unknown>)[SIGNING_SECRET_ANNOTATION];
   if (v === undefined) return [];
-  if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) {
-    return [{ field: `metadata.annotations.${SIGNING_SECRET_ANNOTATION}`, message: `must name a wrangler secret (or .dev.vars entry) holding a whsec_ secret, such as ORDERS_SIGNING_SECRET, got ${JSON.stringify(v)}` }];
-  }
-  return [];
+  const field = `metadata.annotations.${SIGNING_SECRET_ANNOTATION}`;
+  if (typeof v !== "string") return [{ field, message: "must be <secret>/<key> (a Secret of this namespace holding a whsec_ secret) or a wrangler secret starting with SECRET_" }];
+  return validateSecretSource(annotationSecretSource(v), field).map((e) => ({ field, message: e.message.replace(/^must be a secretKeyRef \{name: <Secret>, key: <key>\}/, "must be <secret>/<key>") }));
 }

@@ -1,5 +1,6 @@
 import knative from "./knative/crds.json";
 import { REPLAY_CRD, WEBHOOK_SOURCE_CRD } from "./eddy-crds.js";
+import { BUILTIN_CRDS } from "./builtin-crds.js";
 
 /** An OpenAPI v3 schema node, as CRDs write them. */
 export interface Schema {
@@ -64,7 +65,7 @@ const CORE: readonly CrdInfo[] = [{
   group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", singular: "serviceaccount", shortNames: ["sa"],
   schema: { type: "object", description: "ServiceAccount is an identity that producers send events as; POST .../serviceaccounts/{name}/token issues its tokens.", "x-kubernetes-preserve-unknown-fields": true },
   columns: [{ name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" }],
-}];
+}, ...BUILTIN_CRDS];
 
 const byKind = new Map([...CRDS, ...CORE].map((c) => [`${c.group}/${c.kind}`, c]));
 

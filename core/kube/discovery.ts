@@ -38,7 +38,7 @@ export function resourcesOf(kinds: readonly KindDef[], group: string, version: s
     return {
       name: k.plural,
       singularName: crd.singular,
-      namespaced: true,
+      namespaced: !k.clusterScoped,
       kind: k.kind,
       verbs: OBJECT_VERBS,
       ...(crd.shortNames ? { shortNames: crd.shortNames } : {}),

@@ -24,6 +24,18 @@ const DESTINATION = (description: string): Schema => ({
   },
 });
 
+/** A secretKeyRef object, or (as a plain string) a SECRET_ binding's name. */
+const SECRET_SOURCE: Schema = {
+  description: "{secretKeyRef: {name, key}}, or the name of a wrangler secret starting with SECRET_.",
+  properties: {
+    secretKeyRef: {
+      type: "object",
+      description: "A key of a Secret in the source's namespace; its value is the signing secret, read again when the Secret changes.",
+      properties: { name: str("Name of the Secret."), key: str("Key of the Secret's data.") },
+    },
+  },
+};
+
 const CONDITIONS: Schema = {
   type: "array",
   description: "Conditions the latest available observations of the resource's current state.",
@@ -69,8 +81,8 @@ export const WEBHOOK_SOURCE_CRD: CrdInfo = {
         required: ["provider", "sink"],
         properties: {
           provider: { type: "string", enum: ["github", "stripe", "slack", "standard-webhooks", "generic-hmac"], description: "Provider names the signature scheme: github, stripe, slack, standard-webhooks or generic-hmac." },
-          secrets: { type: "array", items: { type: "string" }, description: "Secrets lists the names of wrangler secrets (or .dev.vars entries) that hold the signing secret; more than one during a rotation." },
-          secret: str("Secret is a shorthand for a single entry of secrets."),
+          secrets: { type: "array", items: SECRET_SOURCE, description: "Secrets lists where the signing secret is: {secretKeyRef: {name, key}} of a Secret in this namespace, or the name of a wrangler secret starting with SECRET_; more than one during a rotation." },
+          secret: { ...SECRET_SOURCE, description: "Secret is a shorthand for a single entry of secrets." },
           tolerance: str("Tolerance is how far a signed timestamp may be from now, as an ISO-8601 duration (default: the provider's)."),
           dedupWindow: str("DedupWindow is how long a delivery id is remembered to drop redeliveries, as an ISO-8601 duration."),
           eventSource: str("EventSource is the CloudEvent source for providers whose payload names none (default: the webhook URL)."),

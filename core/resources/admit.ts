@@ -55,13 +55,16 @@ export function admit(input: AdmitInput): Resource {
   } else if (meta.name === undefined && typeof meta.generateName === "string") {
     meta.name = `${meta.generateName}${input.suffix}`;
   }
-  const nameErrs = validateName(meta.name, "metadata.name");
+  const nameErrs = (kind.validName ?? validateName)(meta.name, "metadata.name");
   if (nameErrs.length) throw ApiError.invalid(kind.kind, typeof meta.name === "string" ? meta.name : undefined, nameErrs, kind.group);
   for (const f of ["labels", "annotations"] as const) {
     const m = meta[f];
     if (m !== undefined && (!isObject(m) || Object.values(m).some((v) => typeof v !== "string"))) {
       throw ApiError.invalid(kind.kind, meta.name as string, [{ field: `metadata.${f}`, message: "must map strings to strings" }], kind.group);
     }
+  }
+  if (kind.fields && obj.spec !== undefined) {
+    throw ApiError.invalid(kind.kind, meta.name as string, [{ field: "spec", message: `a ${kind.kind} has no spec: its fields are ${kind.fields.join(", ")}` }], kind.group);
   }
   if (obj.spec !== undefined && !isObject(obj.spec)) {
     throw ApiError.invalid(kind.kind, meta.name as string, [{ field: "spec", message: "must be an object" }], kind.group);
@@ -73,13 +76,15 @@ export function admit(input: AdmitInput): Resource {
   if (errs.length) throw ApiError.invalid(kind.kind, meta.name as string, errs, kind.group);
 
   const name = meta.name as string;
-  const specChanged = !old || JSON.stringify(old.spec ?? {}) !== JSON.stringify(obj.spec ?? {});
+  const content = (o: Manifest | Resource) => JSON.stringify(kind.fields ? kind.fields.map((f) => o[f] ?? null) : o.spec ?? {});
+  const specChanged = !old || content(old) !== content(obj);
   const resource: Resource = {
     apiVersion,
     kind: kind.kind,
     metadata: {
       name,
-      namespace: ctx.namespace,
+      // Cluster-scoped objects have no namespace (the cluster scope's object stores them under "").
+      ...(kind.clusterScoped ? {} : { namespace: ctx.namespace }),
       uid: old?.metadata.uid ?? input.uid,
       generation: old ? old.metadata.generation + (specChanged ? 1 : 0) : 1,
       resourceVersion: input.resourceVersion,
@@ -88,8 +93,10 @@ export function admit(input: AdmitInput): Resource {
       ...(meta.annotations && Object.keys(meta.annotations).length ? { annotations: meta.annotations as Record<string, string> } : {}),
       ...managedFields(meta.managedFields, old),
     },
-    spec: obj.spec ?? {},
-  };
+  } as Resource;
+  if (kind.fields) {
+    for (const f of kind.fields) if (obj[f] !== undefined) resource[f] = obj[f];
+  } else resource.spec = obj.spec ?? {};
   if (old?.status) resource.status = old.status;
   return resource;
 }

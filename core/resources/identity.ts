@@ -2,6 +2,7 @@ import { audienceOf, oidcServiceAccountName, subjectOf } from "../identity/names
 import type { AuthPlan, PlanPolicy } from "../identity/policy.js";
 import { selectorMatches, type LabelSelector } from "../identity/selector.js";
 import { SIGNING_SECRET_ANNOTATION } from "../identity/webhook-signature.js";
+import { annotationSecretSource, describeSecretSource, encodeSecretSource, secretSourceOf, type SecretSource } from "../secrets/refs.js";
 import { type Conditions, isReady } from "./conditions.js";
 import type { ReconcileContext } from "./kind.js";
 import type { RoutePlan, RouteSender } from "./plan.js";
@@ -47,13 +48,30 @@ export function flowIdentities(ctx: ReconcileContext, subscriptionNames: string[
   return { senders, status: ctx.auth.oidc ? { auth: { serviceAccountNames: names.map(([, sa]) => sa) } } : {} };
 }
 
-/** The route fields of the `eddy.dev/signing-secret` annotation, and whether its secret is set. */
-export function signingSecret(obj: Resource, ctx: ReconcileContext, c: Conditions): { signingSecret?: string } {
-  const name = obj.metadata.annotations?.[SIGNING_SECRET_ANNOTATION];
-  if (name === undefined) return {};
-  if (ctx.hasSecret(name)) c.set("SigningSecretResolved", true);
-  else c.set("SigningSecretResolved", false, "SigningSecretNotFound", `the signing secret ${name} is not set: run \`wrangler secret put ${name}\` with a whsec_ secret (or add it to .dev.vars locally)`);
-  return { signingSecret: name };
+/** The route fields of the `eddy.dev/signing-secret` annotation, and whether its secret is there. */
+export function signingSecret(obj: Resource, ctx: ReconcileContext, c: Conditions): { signingSecret?: SecretSource } {
+  const value = obj.metadata.annotations?.[SIGNING_SECRET_ANNOTATION];
+  if (value === undefined) return {};
+  const r = resolveSecret(secretSourceOf(annotationSecretSource(value)), ctx);
+  if (r.source) c.set("SigningSecretResolved", true);
+  else c.set("SigningSecretResolved", false, "SigningSecretNotFound", `${r.error}; it must hold a whsec_ secret`);
+  return r.source ? { signingSecret: r.source } : {};
+}
+
+/**
+ * A secret as a plan carries it: a binding that is set, or a secretKeyRef to a Secret of the
+ * namespace that has the key, with that Secret's resourceVersion; otherwise what is missing.
+ */
+export function resolveSecret(src: SecretSource, ctx: ReconcileContext): { source?: SecretSource; error?: string } {
+  if ("binding" in src) {
+    return ctx.hasSecret(src.binding) ? { source: src } : { error: `the wrangler secret ${src.binding} is not set: run \`wrangler secret put ${src.binding}\` (or add it to .dev.vars locally)` };
+  }
+  const { name, key } = src.secretKeyRef;
+  const secret = ctx.find("v1", "Secret", name);
+  if (!secret) return { error: `${describeSecretSource(src)}: the Secret does not exist in namespace "${ctx.namespace}"; create it (kubectl create secret generic ${name} --from-literal=${key}=...)` };
+  const keys = Object.keys((secret.data ?? {}) as object);
+  if (!keys.includes(key)) return { error: `${describeSecretSource(src)}: the Secret has no such key (it has ${keys.length ? keys.join(", ") : "none"})` };
+  return { source: { secretKeyRef: { name, key }, version: secret.metadata.resourceVersion } };
 }
 
 interface PolicyTo {
@@ -135,6 +153,7 @@ export function deliveryAuth(route: RoutePlan, hop: "subscriber" | "reply" | "dl
   const out: DeliveryAuth = {};
   if (route.sender) Object.assign(out, { subject: route.sender.subject, issuer: route.sender.issuer });
   if (target?.audience) out.audience = target.audience;
-  if (route.signingSecret) out.signingSecret = route.signingSecret;
+  // Delivery messages carry it as one string; the signer reads it back (durable-objects/delivery-signer.ts).
+  if (route.signingSecret) out.signingSecret = encodeSecretSource(typeof route.signingSecret === "string" ? { binding: route.signingSecret } : route.signingSecret);
   return Object.keys(out).length ? out : undefined;
 }

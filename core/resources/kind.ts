@@ -46,6 +46,15 @@ export interface KindDef {
   plural: string;
   /** Reconcile order: lower first (owners before the routes that attach to them). */
   order: number;
+  /** Stored in the cluster scope rather than a namespace (ClusterRole, ClusterRoleBinding). */
+  clusterScoped?: boolean;
+  /**
+   * Kubernetes' built-in shape: these top-level fields are the object's content, and it has no spec
+   * and no status (a Role's `rules`, a binding's `subjects` and `roleRef`, a Secret's `data`).
+   */
+  fields?: readonly string[];
+  /** The rule names of this kind follow when it is not a DNS-1123 label (RBAC and Secret names). */
+  validName?(name: unknown, field: string): FieldError[];
   /** The ingress path for addressable kinds. */
   addressPath?(namespace: string, name: string): string;
   /** The data-plane object behind an addressable, for its `/stats` subresource. */
@@ -60,7 +69,8 @@ export interface KindDef {
   deriveSpec?(obj: Resource, ctx: ReconcileContext): Record<string, unknown>;
   defaults(obj: Manifest, ctx: AdmissionContext): void;
   validate(obj: Manifest, old: Resource | undefined, ctx: AdmissionContext): FieldError[];
-  reconcile(obj: Resource, ctx: ReconcileContext): Status;
+  /** The status; kinds without one (`fields` kinds, ServiceAccount) have none to compute. */
+  reconcile?(obj: Resource, ctx: ReconcileContext): Status;
 }
 
 export function apiVersionOf(k: Pick<KindDef, "group" | "version">): string {

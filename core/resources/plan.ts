@@ -1,6 +1,7 @@
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { TriggerFilterSpec } from "../filters/index.js";
 import type { RouteFlow } from "./flow.js";
+import type { SecretSource } from "../secrets/refs.js";
 
 /**
  * Where a delivery goes. `internal` targets are this system's own addressables, reached in-process;
@@ -38,8 +39,8 @@ export interface RoutePlan extends RouteFlow {
   policy: DeliveryPolicy;
   /** Who the route's deliveries say they are from (Triggers, Subscriptions, sources, flow steps). */
   sender?: RouteSender;
-  /** Name of the secret (`eddy.dev/signing-secret`) that signs every delivery of the route, dead letters included. */
-  signingSecret?: string;
+  /** The secret (`eddy.dev/signing-secret`) that signs every delivery of the route, dead letters included. */
+  signingSecret?: SecretSource;
 }
 
 /**

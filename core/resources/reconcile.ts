@@ -84,7 +84,7 @@ export function reconcileNamespace(
     let moved = false;
     for (const r of ordered) {
       const k = kindOf(r.apiVersion, r.kind);
-      if (!k) continue;
+      if (!k?.reconcile) continue;
       if (k.deriveSpec && deriveSpec(r, k, ctx, before)) {
         changed.add(r);
         moved = true;

@@ -1,5 +1,6 @@
 import type { CloudEvent } from "../cloudevents/event.js";
 import type { HmacAlgorithm } from "./crypto.js";
+import type { SecretSource } from "../secrets/refs.js";
 
 export type WebhookProvider = "github" | "stripe" | "standard-webhooks" | "slack" | "generic-hmac";
 
@@ -21,8 +22,11 @@ export interface GenericHmacSpec {
 /** What the data plane needs to receive one WebhookSource's deliveries. */
 export interface WebhookConfig {
   provider: WebhookProvider;
-  /** Names of wrangler secrets (or .dev.vars entries); any one of them may have signed a delivery. */
-  secrets: string[];
+  /**
+   * Where the signing secrets are (core/secrets/refs.ts): Secrets' keys, or SECRET_ bindings; any
+   * one of them may have signed a delivery. Plans made before secretKeyRefs carry binding names.
+   */
+  secrets: (SecretSource | string)[];
   toleranceMs: number;
   genericHmac?: GenericHmacSpec;
   /** CloudEvent `source` for providers whose payload names none (standard-webhooks, generic-hmac). */

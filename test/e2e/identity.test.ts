@@ -84,10 +84,10 @@ describe("sender identity", () => {
     const failing = await sink(failFirst(99, 500));
     const dead = await sink();
     const t = trigger(ns, "signed", "default", failing.url, { delivery: { retry: 0, deadLetterSink: { uri: dead.url } } });
-    await api.apply({ ...t, metadata: { ...t.metadata, annotations: { "eddy.dev/signing-secret": "TEST_SVIX_SECRET" } } } as typeof t);
+    await api.apply({ ...t, metadata: { ...t.metadata, annotations: { "eddy.dev/signing-secret": "SECRET_TEST_SVIX_SECRET" } } } as typeof t);
     await api.waitReady(B, "Trigger", ns, "signed");
     expect((await send(url, "sig-1", { Authorization: `Bearer ${p.token}` }, '{"amount":7}')).status).toBe(202);
-    const wh = new Webhook(TEST_SECRETS.TEST_SVIX_SECRET);
+    const wh = new Webhook(TEST_SECRETS.SECRET_TEST_SVIX_SECRET);
     for (const r of [...(await failing.waitFor(1)), ...(await dead.waitFor(1))]) {
       expect(r.headers["webhook-id"]).toBe("sig-1");
       expect(wh.verify(r.body.toString(), r.headers)).toEqual({ amount: 7 });

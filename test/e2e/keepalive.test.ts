@@ -164,7 +164,7 @@ const cases: Array<{ name: string; first: () => Req; status: number; then: keyof
 beforeAll(async () => {
   sink = await startSink();
   await api.apply(broker(ns, "default"));
-  await api.apply({ apiVersion: W, kind: "WebhookSource", metadata: { name: "github", namespace: ns }, spec: { provider: "github", secrets: ["TEST_GITHUB_SECRET"], sink: { uri: sink.url } } });
+  await api.apply({ apiVersion: W, kind: "WebhookSource", metadata: { name: "github", namespace: ns }, spec: { provider: "github", secrets: ["SECRET_TEST_GITHUB_SECRET"], sink: { uri: sink.url } } });
   await api.waitReady(W, "WebhookSource", ns, "github");
 });
 afterAll(async () => {

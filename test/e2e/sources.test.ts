@@ -26,7 +26,7 @@ describe("WebhookSource", () => {
     const sub = await sink();
     await api.apply(trigger(ns, "pushes", "default", sub.url, { filter: { attributes: { type: "com.github.push" } } }));
     const src = await api.apply(webhookSource(ns, "github", {
-      provider: "github", secrets: ["TEST_GITHUB_SECRET", "TEST_GITHUB_SECRET_NEXT"],
+      provider: "github", secrets: ["SECRET_TEST_GITHUB_SECRET", "SECRET_TEST_GITHUB_SECRET_NEXT"],
       sink: { ref: { apiVersion: "eventing.knative.dev/v1", kind: "Broker", name: "default" } },
     }));
     const ready = await api.waitReady(W, "WebhookSource", ns, "github");
@@ -37,7 +37,7 @@ describe("WebhookSource", () => {
       method: "POST",
       headers: {
         "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": "11111111-2222-3333-4444-555555555555",
-        "X-Hub-Signature-256": sign.github(TEST_SECRETS.TEST_GITHUB_SECRET_NEXT, body),
+        "X-Hub-Signature-256": sign.github(TEST_SECRETS.SECRET_TEST_GITHUB_SECRET_NEXT, body),
       },
       body,
     });
@@ -55,12 +55,12 @@ describe("WebhookSource", () => {
   it("refuses a tampered body, a stale timestamp and a missing signature with 401, and delivers none of them", async () => {
     const ns = uniqueNs("bad");
     const sub = await sink();
-    const gh = await api.apply(webhookSource(ns, "gh", { provider: "github", secrets: ["TEST_GITHUB_SECRET"], sink: { uri: sub.url } }));
-    const st = await api.apply(webhookSource(ns, "stripe", { provider: "stripe", secrets: ["TEST_STRIPE_SECRET"], sink: { uri: sub.url } }));
+    const gh = await api.apply(webhookSource(ns, "gh", { provider: "github", secrets: ["SECRET_TEST_GITHUB_SECRET"], sink: { uri: sub.url } }));
+    const st = await api.apply(webhookSource(ns, "stripe", { provider: "stripe", secrets: ["SECRET_TEST_STRIPE_SECRET"], sink: { uri: sub.url } }));
     await api.waitReady(W, "WebhookSource", ns, "stripe");
     const body = fixture("github-push.json");
     const ghHeaders = { "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1" };
-    const tampered = await fetch(gh.status.address.url, { method: "POST", headers: { ...ghHeaders, "X-Hub-Signature-256": sign.github(TEST_SECRETS.TEST_GITHUB_SECRET, body) }, body: body.replace("octocat", "mallory") });
+    const tampered = await fetch(gh.status.address.url, { method: "POST", headers: { ...ghHeaders, "X-Hub-Signature-256": sign.github(TEST_SECRETS.SECRET_TEST_GITHUB_SECRET, body) }, body: body.replace("octocat", "mallory") });
     expect(tampered.status).toBe(401);
     expect(await tampered.text()).toMatch(/does not match/);
     const missing = await fetch(gh.status.address.url, { method: "POST", headers: ghHeaders, body });
@@ -68,7 +68,7 @@ describe("WebhookSource", () => {
     expect(await missing.text()).toMatch(/missing X-Hub-Signature-256/);
     const sbody = fixture("stripe-invoice-paid.json");
     const old = Math.floor(Date.now() / 1000) - 3600;
-    const stale = await fetch(st.status.address.url, { method: "POST", headers: { "Content-Type": "application/json", "Stripe-Signature": sign.stripe(TEST_SECRETS.TEST_STRIPE_SECRET, sbody, old) }, body: sbody });
+    const stale = await fetch(st.status.address.url, { method: "POST", headers: { "Content-Type": "application/json", "Stripe-Signature": sign.stripe(TEST_SECRETS.SECRET_TEST_STRIPE_SECRET, sbody, old) }, body: sbody });
     expect(stale.status).toBe(401);
     expect(await stale.text()).toMatch(/tolerance/);
     expect((await sub.settle(800)).length).toBe(0);
@@ -79,12 +79,12 @@ describe("WebhookSource", () => {
   it("delivers a Stripe event once although Stripe delivers it twice", async () => {
     const ns = uniqueNs("dup");
     const sub = await sink();
-    const st = await api.apply(webhookSource(ns, "stripe", { provider: "stripe", secrets: ["TEST_STRIPE_SECRET"], sink: { uri: sub.url } }));
+    const st = await api.apply(webhookSource(ns, "stripe", { provider: "stripe", secrets: ["SECRET_TEST_STRIPE_SECRET"], sink: { uri: sub.url } }));
     await api.waitReady(W, "WebhookSource", ns, "stripe");
     const body = fixture("stripe-invoice-paid.json");
     for (let i = 0; i < 2; i++) {
       const t = Math.floor(Date.now() / 1000);
-      const r = await fetch(st.status.address.url, { method: "POST", headers: { "Content-Type": "application/json", "Stripe-Signature": sign.stripe(TEST_SECRETS.TEST_STRIPE_SECRET, body, t) }, body });
+      const r = await fetch(st.status.address.url, { method: "POST", headers: { "Content-Type": "application/json", "Stripe-Signature": sign.stripe(TEST_SECRETS.SECRET_TEST_STRIPE_SECRET, body, t) }, body });
       expect(r.status).toBe(202);
     }
     const [got] = await sub.waitFor(1);
@@ -96,11 +96,11 @@ describe("WebhookSource", () => {
   it("answers Slack's url_verification handshake and forwards nothing", async () => {
     const ns = uniqueNs("slack");
     const sub = await sink();
-    const sl = await api.apply(webhookSource(ns, "slack", { provider: "slack", secrets: ["TEST_SLACK_SECRET"], sink: { uri: sub.url } }));
+    const sl = await api.apply(webhookSource(ns, "slack", { provider: "slack", secrets: ["SECRET_TEST_SLACK_SECRET"], sink: { uri: sub.url } }));
     await api.waitReady(W, "WebhookSource", ns, "slack");
     const body = JSON.stringify({ token: "t", challenge: "abc123", type: "url_verification" });
     const ts = Math.floor(Date.now() / 1000);
-    const r = await fetch(sl.status.address.url, { method: "POST", headers: { "Content-Type": "application/json", "X-Slack-Request-Timestamp": String(ts), "X-Slack-Signature": sign.slack(TEST_SECRETS.TEST_SLACK_SECRET, body, ts) }, body });
+    const r = await fetch(sl.status.address.url, { method: "POST", headers: { "Content-Type": "application/json", "X-Slack-Request-Timestamp": String(ts), "X-Slack-Signature": sign.slack(TEST_SECRETS.SECRET_TEST_SLACK_SECRET, body, ts) }, body });
     expect(r.status).toBe(200);
     expect(await r.text()).toBe("abc123");
     expect((await sub.settle(500)).length).toBe(0);

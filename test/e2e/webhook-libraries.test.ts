@@ -36,9 +36,9 @@ async function refusedWith(r: Response, why: RegExp) {
 
 describe("webhooks signed by the providers' libraries, through a Broker", () => {
   it("svix: svix-* headers (Svix's default) and webhook-* headers are both delivered; tampered, wrong-secret and stale ones are refused", async () => {
-    const { hook, sub } = await pipeline("svix", "standard-webhooks", "TEST_SVIX_SECRET", "com.standardwebhooks.email.delivered");
+    const { hook, sub } = await pipeline("svix", "standard-webhooks", "SECRET_TEST_SVIX_SECRET", "com.standardwebhooks.email.delivered");
     const body = JSON.stringify({ type: "email.delivered", created_at: "2026-05-01T10:00:00.000Z", data: { email_id: "4ef9a417-02e9-4d39-ad75-9611e0fcc33c" } });
-    const wh = new Webhook(TEST_SECRETS.TEST_SVIX_SECRET);
+    const wh = new Webhook(TEST_SECRETS.SECRET_TEST_SVIX_SECRET);
     const svix = (id: string, t: number, b = body, w = wh) => ({ "svix-id": id, "svix-timestamp": String(t), "svix-signature": w.sign(id, new Date(t * 1000), b), "Content-Type": "application/json" });
     const TP = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     expect((await deliver(hook, { ...svix("msg_e2e_svix", now()), traceparent: TP }, body)).status).toBe(202);
@@ -60,16 +60,16 @@ describe("webhooks signed by the providers' libraries, through a Broker", () => 
   });
 
   it("stripe: a Stripe-Signature from generateTestHeaderString is delivered; tampered, wrong-secret and stale ones are refused", async () => {
-    const { hook, sub } = await pipeline("stripe", "stripe", "TEST_STRIPE_SECRET", "com.stripe.checkout.session.completed");
+    const { hook, sub } = await pipeline("stripe", "stripe", "SECRET_TEST_STRIPE_SECRET", "com.stripe.checkout.session.completed");
     const stripe = new Stripe("sk_test_eddy_unused");
     const body = JSON.stringify({ id: "evt_1E2e3StripeLib", object: "event", type: "checkout.session.completed", created: now(), data: { object: { id: "cs_test_a1b2", object: "checkout.session" } } });
-    const sig = (b = body, secret = TEST_SECRETS.TEST_STRIPE_SECRET, timestamp = now()) => ({
+    const sig = (b = body, secret = TEST_SECRETS.SECRET_TEST_STRIPE_SECRET, timestamp = now()) => ({
       "Stripe-Signature": stripe.webhooks.generateTestHeaderString({ payload: b, secret, timestamp }), "Content-Type": "application/json; charset=utf-8",
     });
     expect((await deliver(hook, sig(), body)).status).toBe(202);
     await refusedWith(await deliver(hook, sig(), body.replace("cs_test_a1b2", "cs_test_evil")), /no v1 signature/);
     await refusedWith(await deliver(hook, sig(body, "whsec_wrong"), body), /no v1 signature/);
-    await refusedWith(await deliver(hook, sig(body, TEST_SECRETS.TEST_STRIPE_SECRET, now() - 3600), body), /tolerance/);
+    await refusedWith(await deliver(hook, sig(body, TEST_SECRETS.SECRET_TEST_STRIPE_SECRET, now() - 3600), body), /tolerance/);
     const [got] = await sub.waitFor(1);
     expect(got!.headers).toMatchObject({ "ce-id": "evt_1E2e3StripeLib", "ce-type": "com.stripe.checkout.session.completed", "ce-subject": "cs_test_a1b2" });
     expect(got!.body.toString()).toBe(body);
@@ -77,9 +77,9 @@ describe("webhooks signed by the providers' libraries, through a Broker", () => 
   });
 
   it("github: X-Hub-Signature-256 from Octokit with X-GitHub-Event and X-GitHub-Delivery is delivered; tampered and wrong-secret ones are refused", async () => {
-    const { hook, sub } = await pipeline("octo", "github", "TEST_GITHUB_SECRET", "com.github.issues.opened");
+    const { hook, sub } = await pipeline("octo", "github", "SECRET_TEST_GITHUB_SECRET", "com.github.issues.opened");
     const body = JSON.stringify({ action: "opened", issue: { number: 7, title: "bug" }, repository: { html_url: "https://github.com/octo-org/octo-repo" } });
-    const headers = async (b = body, secret = TEST_SECRETS.TEST_GITHUB_SECRET, delivery = "5c2a9e40-0a1b-11f0-9b3c-7f1e2d3c4b5a") => ({
+    const headers = async (b = body, secret = TEST_SECRETS.SECRET_TEST_GITHUB_SECRET, delivery = "5c2a9e40-0a1b-11f0-9b3c-7f1e2d3c4b5a") => ({
       "X-Hub-Signature-256": await githubSign(secret, b), "X-GitHub-Event": "issues", "X-GitHub-Delivery": delivery,
       "X-GitHub-Hook-ID": "123456", "User-Agent": "GitHub-Hookshot/abc1234", "Content-Type": "application/json",
     });

@@ -10,12 +10,12 @@ declare module "vitest" {
 
 /** Signing secrets the e2e webhook tests use, given to the platform as vars (as .dev.vars would). */
 export const TEST_SECRETS = {
-  TEST_GITHUB_SECRET: "gh-test-secret",
-  TEST_GITHUB_SECRET_NEXT: "gh-rotated-secret",
-  TEST_STRIPE_SECRET: "whsec_stripe_test_secret",
-  TEST_SLACK_SECRET: "slack-signing-secret",
+  SECRET_TEST_GITHUB_SECRET: "gh-test-secret",
+  SECRET_TEST_GITHUB_SECRET_NEXT: "gh-rotated-secret",
+  SECRET_TEST_STRIPE_SECRET: "whsec_stripe_test_secret",
+  SECRET_TEST_SLACK_SECRET: "slack-signing-secret",
   // A Svix / Standard Webhooks endpoint secret: whsec_ and the base64 of the HMAC key.
-  TEST_SVIX_SECRET: "whsec_ZWRkeS1lMmUtc3ZpeC1zaWduaW5nLWtleS0wMQ==",
+  SECRET_TEST_SVIX_SECRET: "whsec_ZWRkeS1lMmUtc3ZpeC1zaWduaW5nLWtleS0wMQ==",
 };
 
 export default async function setup(project: TestProject) {

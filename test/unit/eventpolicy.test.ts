@@ -135,14 +135,28 @@ describe("senders", () => {
   });
   it("make a Trigger whose signing secret is missing not ready, naming the secret", () => {
     const b = broker("default");
-    const t = make(TriggerKind, { metadata: { name: "t", annotations: { "eddy.dev/signing-secret": "ORDERS_SECRET" } }, spec: { broker: "default", subscriber: { uri: "http://127.0.0.1:9/" } } });
+    const t = make(TriggerKind, { metadata: { name: "t", annotations: { "eddy.dev/signing-secret": "SECRET_ORDERS" } }, spec: { broker: "default", subscriber: { uri: "http://127.0.0.1:9/" } } });
     const r = reconcileNamespace([b, t], "demo", base, now, () => false);
-    expect(cond(t, "Ready")).toMatchObject({ status: "False", reason: "SigningSecretNotFound", message: expect.stringMatching(/wrangler secret put ORDERS_SECRET/) });
+    expect(cond(t, "Ready")).toMatchObject({ status: "False", reason: "SigningSecretNotFound", message: expect.stringMatching(/wrangler secret put SECRET_ORDERS/) });
     expect(r.plans.get("BROKER:demo/default")!.routes).toEqual([]);
     const ok = reconcileNamespace([b, t], "demo", base, now, () => true);
-    expect(ok.plans.get("BROKER:demo/default")!.routes[0]!.signingSecret).toBe("ORDERS_SECRET");
-    expect(causes(TriggerKind, { metadata: { name: "x", annotations: { "eddy.dev/signing-secret": "not a name" } }, spec: { broker: "b", subscriber: { uri: "http://x/" } } })[0]!.field)
-      .toBe("metadata.annotations.eddy.dev/signing-secret");
+    expect(ok.plans.get("BROKER:demo/default")!.routes[0]!.signingSecret).toEqual({ binding: "SECRET_ORDERS" });
+    const annotated = (v: string) => ({ metadata: { name: "x", annotations: { "eddy.dev/signing-secret": v } }, spec: { broker: "b", subscriber: { uri: "http://x/" } } });
+    expect(causes(TriggerKind, annotated("not a name"))[0]!.field).toBe("metadata.annotations.eddy.dev/signing-secret");
+    // Only SECRET_ bindings may be named: never the admin token or Eddy's own keys.
+    for (const v of ["ADMIN_TOKEN", "EDDY_SIGNING_KEY", "EDDY_SECRETS_KEY", "ORDERS_SECRET"]) expect(causes(TriggerKind, annotated(v))[0]!.message).toContain("does not start with SECRET_");
+  });
+  it("sign with a Secret's key named by the annotation, carrying the Secret's resourceVersion", () => {
+    const b = broker("default");
+    const t = make(TriggerKind, { metadata: { name: "t", annotations: { "eddy.dev/signing-secret": "orders/whsec" } }, spec: { broker: "default", subscriber: { uri: "http://127.0.0.1:9/" } } });
+    const secret = (data: Record<string, string>, rv: string) => ({ apiVersion: "v1", kind: "Secret", metadata: { name: "orders", namespace: "demo", uid: "u", generation: 1, resourceVersion: rv, creationTimestamp: now }, type: "Opaque", data }) as Resource;
+    reconcileNamespace([b, t], "demo", base, now);
+    expect(cond(t, "SigningSecretResolved")).toMatchObject({ status: "False", message: expect.stringContaining('Secret "orders" key "whsec": the Secret does not exist') });
+    reconcileNamespace([b, t, secret({ other: "eA==" }, "5")], "demo", base, now);
+    expect(cond(t, "SigningSecretResolved")!.message).toContain("has no such key (it has other)");
+    const r = reconcileNamespace([b, t, secret({ whsec: "eA==" }, "7")], "demo", base, now);
+    expect(r.plans.get("BROKER:demo/default")!.routes[0]!.signingSecret).toEqual({ secretKeyRef: { name: "orders", key: "whsec" }, version: "7" });
+    expect(cond(t, "Ready")!.status).toBe("True");
   });
   it("let a Sequence's later steps take events only from the flow's own routes", () => {
     const seq = make(SequenceKind, { metadata: { name: "seq" }, spec: { steps: [{ uri: "http://127.0.0.1:9/a" }, { uri: "http://127.0.0.1:9/b" }] } });

@@ -52,7 +52,7 @@ describe("webhook fuzzing", () => {
     for (const provider of PROVIDER_NAMES) {
       await apply({
         apiVersion: "sources.eddy.dev/v1alpha1", kind: "WebhookSource", metadata: { name: provider, namespace: fx.ns },
-        spec: { provider, secrets: ["ADMIN_TOKEN"], ...(provider === "generic-hmac" ? { genericHmac: { header: "X-Sig", idHeader: "X-Id" } } : {}), eventSource: "/fuzz", sink: { uri: `${SINK}/ok/${uid("wh")}` } },
+        spec: { provider, secrets: ["SECRET_TEST_WEBHOOK"], ...(provider === "generic-hmac" ? { genericHmac: { header: "X-Sig", idHeader: "X-Id" } } : {}), eventSource: "/fuzz", sink: { uri: `${SINK}/ok/${uid("wh")}` } },
       }, "webhooksources");
     }
     const cases = fc.record({

@@ -7,7 +7,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { Webhook } from "svix";
 import { apply, brokerObj, decode, ORIGIN, send, SINK, sinkLog, triggerObj, uid, waitLog } from "./helpers.js";
 
-const SECRET = (env as unknown as { TEST_SIGNING_SECRET: string }).TEST_SIGNING_SECRET;
+const SECRET = (env as unknown as { SECRET_TEST_SIGNING_SECRET: string }).SECRET_TEST_SIGNING_SECRET;
 const ev = (id: string, type = "t") => ({ specversion: "1.0", id, source: "/d", type });
 
 async function jwks() {
@@ -78,7 +78,7 @@ describe("signed deliveries", () => {
     const [fail, dls] = [uid(), uid()];
     await apply(brokerObj(ns, "default"), "brokers");
     const signed = triggerObj(ns, "signed", "default", `${SINK}/status/500/${fail}`, { delivery: { retry: 0, deadLetterSink: { uri: `${SINK}/ok/${dls}` } } });
-    await apply({ ...signed, metadata: { ...signed.metadata, annotations: { "eddy.dev/signing-secret": "TEST_SIGNING_SECRET" } } } as typeof signed, "triggers");
+    await apply({ ...signed, metadata: { ...signed.metadata, annotations: { "eddy.dev/signing-secret": "SECRET_TEST_SIGNING_SECRET" } } } as typeof signed, "triggers");
     await send(ns, "default", ev("signed-1"), '{"order":42}');
     const wh = new Webhook(SECRET);
     for (const r of [...(await waitLog(fail, 1)), ...(await waitLog(dls, 1))]) {

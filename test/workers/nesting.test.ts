@@ -64,7 +64,7 @@ describe("deep nesting at the ingress", () => {
     const { ns, key } = await brokerWithTrigger();
     await apply({
       apiVersion: "sources.eddy.dev/v1alpha1", kind: "WebhookSource", metadata: { name: "w", namespace: ns },
-      spec: { provider: "generic-hmac", secrets: ["ADMIN_TOKEN"], genericHmac: { header: "X-Sig", idHeader: "X-Id" }, sink: { uri: `${SINK}/ok/${key}` } },
+      spec: { provider: "generic-hmac", secrets: ["SECRET_TEST_WEBHOOK"], genericHmac: { header: "X-Sig", idHeader: "X-Id" }, sink: { uri: `${SINK}/ok/${key}` } },
     }, "webhooksources");
     const hmac = await crypto.subtle.importKey("raw", new TextEncoder().encode("test-token"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     const sign = async (body: string) => [...new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(body)))].map((b) => b.toString(16).padStart(2, "0")).join("");

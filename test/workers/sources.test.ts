@@ -49,7 +49,7 @@ describe("WebhookSource data plane", () => {
     const k = uid();
     await apply({
       apiVersion: "sources.eddy.dev/v1alpha1", kind: "WebhookSource", metadata: { name: "w", namespace: ns },
-      spec: { provider: "generic-hmac", secrets: ["ADMIN_TOKEN"], genericHmac: { header: "X-Sig", idHeader: "X-Id" }, sink: { uri: `${SINK}/ok/${k}` } },
+      spec: { provider: "generic-hmac", secrets: ["SECRET_TEST_WEBHOOK"], genericHmac: { header: "X-Sig", idHeader: "X-Id" }, sink: { uri: `${SINK}/ok/${k}` } },
     }, "webhooksources");
     const body = '{"n":1}';
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("test-token"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);

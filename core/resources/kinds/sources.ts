@@ -10,7 +10,8 @@ import type { KindDef, ReconcileContext } from "../kind.js";
 import type { Destination, Resource, Status } from "../types.js";
 import { isObject, validateDelivery, validateDestination } from "../validate.js";
 import { DEFAULT_BROKER_DELIVERY } from "./broker.js";
-import { senderIdentity, signingSecret } from "../identity.js";
+import { resolveSecret, senderIdentity, signingSecret } from "../identity.js";
+import { describeSecretSource, secretSourceOf, validateSecretSource } from "../../secrets/refs.js";
 import { validateSigningSecret } from "../../identity/webhook-signature.js";
 
 /** How long a WebhookSource remembers delivery ids to drop provider redeliveries. */
@@ -114,7 +115,7 @@ export const WebhookSourceKind: KindDef = {
 
   defaults(obj, ctx) {
     const spec = specOf(obj);
-    if (typeof spec.secret === "string" && spec.secrets === undefined) spec.secrets = [spec.secret];
+    if (spec.secret !== undefined && spec.secrets === undefined) spec.secrets = [spec.secret];
     defaultsCommon(spec, ctx.namespace);
   },
 
@@ -125,9 +126,9 @@ export const WebhookSourceKind: KindDef = {
       errs.push({ field: "spec.provider", message: `must be one of ${PROVIDER_NAMES.join(", ")}, got ${JSON.stringify(spec.provider)}` });
     }
     const secrets = spec.secrets;
-    if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s))) {
-      errs.push({ field: "spec.secrets", message: "must list the names of one or more wrangler secrets (or .dev.vars entries) holding the signing secret, e.g. [GITHUB_WEBHOOK_SECRET]" });
-    }
+    if (!Array.isArray(secrets) || secrets.length === 0) {
+      errs.push({ field: "spec.secrets", message: "must list where the signing secret is: [{secretKeyRef: {name: github-webhook, key: secret}}] (a Secret of this namespace), or a wrangler secret starting with SECRET_" });
+    } else secrets.forEach((s, i) => errs.push(...validateSecretSource(s, `spec.secrets[${i}]`)));
     for (const f of ["tolerance", "dedupWindow"] as const) {
       if (spec[f] === undefined) continue;
       try {
@@ -151,23 +152,24 @@ export const WebhookSourceKind: KindDef = {
     const spec = obj.spec ?? {};
     const ns = ctx.namespace;
     const provider = spec.provider as WebhookProvider;
-    const secrets = (spec.secrets ?? []) as string[];
-    const missing = secrets.filter((s) => !ctx.hasSecret(s));
+    const wanted = ((spec.secrets ?? []) as unknown[]).map(secretSourceOf);
+    const resolved = wanted.map((s) => resolveSecret(s, ctx));
+    const missing = resolved.filter((r) => r.error).map((r) => r.error!);
     const url = ctx.addressOf(obj)!;
     const webhook: WebhookConfig = {
       provider,
-      secrets,
+      secrets: resolved.flatMap((r) => (r.source ? [r.source] : [])),
       toleranceMs: spec.tolerance ? parseDurationMs(String(spec.tolerance)) : defaultTolerance(provider),
       eventSource: typeof spec.eventSource === "string" ? spec.eventSource : url,
       ...(typeof spec.typePrefix === "string" ? { typePrefix: spec.typePrefix } : {}),
       ...(isObject(spec.genericHmac) ? { genericHmac: spec.genericHmac as unknown as WebhookConfig["genericHmac"] } : {}),
       extensions: extensionsOf(spec.ceOverrides),
     };
-    const ok = missing.length < secrets.length;
+    const ok = missing.length < wanted.length;
     return reconcileSource(obj, ctx, `WebhookSource/${ns}/${obj.metadata.name}`,
-      ok ? { ok: true } : { ok: false, reason: "SecretsNotFound", message: `none of the secrets ${secrets.join(", ")} is set: run \`wrangler secret put ${secrets[0]}\` (or add it to .dev.vars locally)` },
+      ok ? { ok: true } : { ok: false, reason: "SecretsNotFound", message: `no signing secret is there: ${missing.join("; ")}` },
       { webhook, dedupWindowMs: parseDurationMs(String(spec.dedupWindow ?? DEFAULT_DEDUP_WINDOW)) },
-      { ...addressStatus(url), ...(missing.length ? { missingSecrets: missing } : {}) },
+      { ...addressStatus(url), ...(missing.length ? { missingSecrets: wanted.filter((_, i) => resolved[i]!.error).map(describeSecretSource) } : {}) },
     );
   },
 };

@@ -39,7 +39,7 @@ function specFor(kind: string): Record<string, unknown> {
     case "Sequence": return { steps: [{ uri }, { uri }], reply: { uri } };
     case "Parallel": return { branches: [{ filter: { uri }, subscriber: { uri } }, { subscriber: { uri } }], reply: { uri } };
     case "PingSource": return { schedule: "0 0 1 1 *", contentType: "application/json", data: '{"a":1}', sink: { uri } };
-    case "WebhookSource": return { provider: "github", secrets: ["ADMIN_TOKEN"], sink: { uri } };
+    case "WebhookSource": return { provider: "github", secrets: ["SECRET_TEST_WEBHOOK"], sink: { uri } };
     default: return { type: "fuzz.type", source: "/fuzz", reference: { apiVersion: "eventing.knative.dev/v1", kind: "Broker", name: "default" } };
   }
 }
