@@ -8,7 +8,8 @@ import { serviceAccounts } from "./api/serviceaccounts.js";
 import { wellKnown } from "./wellknown.js";
 import { discovery } from "./api/discovery.js";
 import { consoleRoutes } from "./console.js";
-import type { Env } from "./env.js";
+import type { ApiEnv } from "./api/context.js";
+import { access } from "./api/access.js";
 import { ADDRESSABLE_TABLE } from "../core/addressables.js";
 import { addressableIngress } from "./ingress/dispatch.js";
 import { webhookIngress } from "./ingress/webhook.js";
@@ -18,7 +19,7 @@ import { webhookIngress } from "./ingress/webhook.js";
  * addressable. One error type (ApiError) maps to HTTP here: the API answers with a Kubernetes
  * `Status`, ingresses with a plain-text message.
  */
-export const app = new Hono<{ Bindings: Env }>();
+export const app = new Hono<ApiEnv>();
 
 // First of all middleware, so it also runs after routes that threw (onError has answered by then)
 // and after notFound: whatever the answer, the request body must not stay on the connection.
@@ -28,6 +29,8 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/healthz", (c) => c.text("ok"));
+// Who may use the control plane, for every API, discovery and OpenAPI path: mounted once, here.
+app.use("*", access);
 app.route("/apis", api);
 // What kubectl reads first (discovery, OpenAPI, /version), and the core group's namespaces.
 app.route("/", discovery);

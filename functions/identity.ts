@@ -43,7 +43,7 @@ const enc = new TextEncoder();
 const admitted = new Map<string, string>();
 
 /** Constant-time comparison with ADMIN_TOKEN, whose digest is computed once per isolate. */
-async function isAdmin(given: string, expected: string | undefined): Promise<boolean> {
+export async function isAdmin(given: string, expected: string | undefined): Promise<boolean> {
   if (!expected) return false;
   if (admitted.get(given) === expected) return true;
   let want = digests.get(expected);

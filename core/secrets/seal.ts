@@ -94,7 +94,7 @@ export async function open(keys: SecretKeys, sealed: string, where: string): Pro
   }
   const bytes = fromBase64(sealed.slice(PREFIX.length + kid!.length + 1));
   try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: enc.encode(where) }, key.key, bytes.subarray(12)));
+    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.subarray(0, 12) as Uint8Array<ArrayBuffer>, additionalData: enc.encode(where) }, key.key, bytes.subarray(12) as Uint8Array<ArrayBuffer>));
   } catch {
     throw new SecretKeyError(`a value of Secret ${where.split("/").slice(0, 2).join("/")} does not open: it was changed at rest or copied from elsewhere; write the Secret again`);
   }

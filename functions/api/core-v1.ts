@@ -6,20 +6,19 @@ import { KINDS } from "../../core/resources/registry.js";
 import type { Resource } from "../../core/resources/types.js";
 import type { NamespaceEntry } from "../../durable-objects/directory.js";
 import type { Env } from "../env.js";
-import { requireAdmin } from "./auth.js";
+import type { ApiEnv } from "./context.js";
 import { isKubeProtobuf, protobufObjectMeta } from "../../core/kube/protobuf.js";
 import { readBody } from "../body.js";
 import { readManifest } from "./manifest.js";
-import { listAllNamespaces } from "./objects.js";
+import { createObject, deleteObject, getObject, listAllNamespaces, listObjects, patchObject, replaceObject } from "./objects.js";
 import { answer, baseUrl, type C, checkNamespace, unwrap } from "./request.js";
 
 /**
  * `/api/v1/namespaces`: the namespaces in use, from the directory. `kubectl create namespace`
  * records one; deleting one deletes every object in it first, as Kubernetes does.
  */
-export const coreV1 = new Hono<{ Bindings: Env }>();
+export const coreV1 = new Hono<ApiEnv>();
 
-coreV1.use("*", requireAdmin);
 
 const NAMESPACE_CRD = {
   group: "", version: "v1", kind: "Namespace", plural: "namespaces", singular: "namespace", schema: {},
@@ -111,5 +110,14 @@ coreV1.delete("/namespaces/:name", async (c) => {
   return answer({ ...namespaceObject(n), status: { phase: "Terminating" } }, 200);
 });
 
-// `kubectl get serviceaccounts -A`: the core group's namespaced kinds across every namespace.
+// Secrets (Kubernetes' core kind, served like Eddy's own; ServiceAccounts have ./serviceaccounts.ts).
+const objects = "/namespaces/:ns/:plural{secrets}";
+coreV1.get(objects, listObjects);
+coreV1.post(objects, createObject);
+coreV1.get(`${objects}/:name`, getObject);
+coreV1.put(`${objects}/:name`, replaceObject);
+coreV1.patch(`${objects}/:name`, patchObject);
+coreV1.delete(`${objects}/:name`, deleteObject);
+
+// `kubectl get serviceaccounts -A`, `kubectl get secrets -A`: the core group's namespaced kinds across every namespace.
 coreV1.get("/:plural", listAllNamespaces);

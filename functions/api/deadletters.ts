@@ -5,8 +5,8 @@ import { kindByPath } from "../../core/resources/registry.js";
 import { dataPlaneStub, partitionRefs } from "../../durable-objects/objects.js";
 import { TAIL_PROTOCOL } from "../../core/tail.js";
 import type { Env } from "../env.js";
+import type { ApiEnv, C } from "./context.js";
 
-type C = Context<{ Bindings: Env }>;
 const base = "/:group/:version/namespaces/:ns/:plural/:name";
 
 /** The objects behind a Broker, Channel or InMemoryChannel named in the URL (404 naming the fix otherwise). */
@@ -38,7 +38,7 @@ const tag = (i: number, parts: OwnerRef[], id: string) => (parts.length === 1 ? 
  * `GET .../{brokers|channels|inmemorychannels}/{name}/deadletters[/{id}]`, `POST .../deadletters/redrive`,
  * `DELETE .../deadletters/{id}`, and `GET .../{name}/tail` (WebSocket; also `.../triggers/{name}/tail`).
  */
-export function registerDeadLetterRoutes(api: Hono<{ Bindings: Env }>): void {
+export function registerDeadLetterRoutes(api: Hono<ApiEnv>): void {
   api.get(`${base}/deadletters`, async (c) => {
     const { parts } = await owner(c);
     const route = c.req.query("trigger") ?? c.req.query("subscription");

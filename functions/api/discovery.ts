@@ -6,7 +6,7 @@ import {
 import { contentHash, groupVersions, v2Document, v3Document } from "../../core/kube/openapi.js";
 import { KINDS } from "../../core/resources/registry.js";
 import type { Env } from "../env.js";
-import { requireAdmin } from "./auth.js";
+import type { ApiEnv } from "./context.js";
 import { answer, type C } from "./request.js";
 
 /**
@@ -15,9 +15,8 @@ import { answer, type C } from "./request.js";
  * all built from Eddy's kinds and Knative's CRD schemas. Each needs the admin token, as every
  * other API call does.
  */
-export const discovery = new Hono<{ Bindings: Env }>();
+export const discovery = new Hono<ApiEnv>();
 
-for (const path of ["/version", "/api", "/api/*", "/apis", "/apis/*", "/openapi/*"]) discovery.use(path, requireAdmin);
 
 /** `/api/v1` beyond Eddy's own core kinds: namespaces, and ServiceAccounts with their token subresource. */
 function coreResources(): ApiResource[] {

@@ -2,6 +2,7 @@ import { type CST, Composer, LineCounter, Parser } from "yaml";
 import { ApiError } from "../../core/errors.js";
 import { fieldPath, jsonChildren, jsonTooDeepAt, MAX_MANIFEST_DEPTH, type PathKey, treeTooDeep } from "../../core/nesting.js";
 import { readBody } from "../body.js";
+import { protobufObject } from "../../core/kube/protobuf.js";
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]);
@@ -20,6 +21,14 @@ export async function readManifest(req: Request): Promise<unknown> {
   const bytes = await readBody(req, MAX_MANIFEST_BYTES);
   const text = new TextDecoder().decode(bytes);
   if (!text.trim()) throw new ApiError(400, "the request body is empty: send the resource as JSON or YAML");
+  // What kubectl sends for Kubernetes' own kinds (Secrets, Roles, bindings, reviews).
+  if (type === "application/vnd.kubernetes.protobuf") {
+    try {
+      return protobufObject(bytes);
+    } catch (e) {
+      throw new ApiError(400, `the protobuf body cannot be read (${(e as Error).message}); send it as JSON or YAML instead`);
+    }
+  }
   if (YAML_TYPES.has(type)) return parseYaml(text);
   if (type === "application/json" || type.endsWith("+json")) return parseJson(bytes, text);
   let value: unknown;

@@ -8,8 +8,10 @@ import type { Manifest, Resource } from "../../core/resources/types.js";
 import { readBody } from "../body.js";
 import { readManifest } from "./manifest.js";
 import { watchResponse } from "./watch.js";
+import { presenter } from "./present.js";
+import { guardEscalation } from "./rbac-guard.js";
 import {
-  answer, baseUrl, checkFields, type C, afterWrite, live, notFound, type Target, targetOf, unwrap, writeOptions,
+  answer, baseUrl, checkFields, kindAt, type C, afterWrite, live, notFound, type Target, targetOf, unwrap, writeOptions,
 } from "./request.js";
 
 /**
@@ -32,10 +34,11 @@ function isWatch(c: C): boolean {
   return w === "true" || w === "1";
 }
 
-function listAnswer(t: Target, c: C, items: Resource[], resourceVersion: string): Response {
+async function listAnswer(t: Target, c: C, items: Resource[], resourceVersion: string): Promise<Response> {
   const opts = viewOptions(c);
   const view = new WatchView(t.crd, opts);
-  const selected = view.selected(items);
+  const show = await presenter(c, t, "list");
+  const selected = await Promise.all(view.selected(items).map(show));
   if (opts.table) {
     return answer(table(selected, t.crd, Date.now(), { ...opts.table, resourceVersion }), 200, [], tableContentType(opts.table.version));
   }
@@ -63,6 +66,7 @@ export async function listObjects(c: C): Promise<Response> {
  * Each namespace counts its own resourceVersions, so such a list has none and cannot be watched.
  */
 export async function listAllNamespaces(c: C): Promise<Response> {
+  if (kindAt(c).kind.clusterScoped) return listObjects(c);
   const t = targetOf(c, "default");
   if (isWatch(c)) {
     throw new ApiError(400, "watching across namespaces is not supported: each namespace keeps its own resourceVersions; watch one namespace (kubectl get -w -n NAMESPACE)", [], {}, {}, "BadRequest");
@@ -72,12 +76,13 @@ export async function listAllNamespaces(c: C): Promise<Response> {
     const nt = targetOf(c, n.name);
     return unwrap<{ items: Resource[] }>(await nt.stub.list(n.name, nt.path)).items;
   }));
-  return listAnswer(t, c, lists.flat(), "");
+  // Secrets' values only for those who may get them in every namespace.
+  return listAnswer({ ...t, ns: "" }, c, lists.flat(), "");
 }
 
 export async function getObject(c: C): Promise<Response> {
   const t = targetOf(c);
-  const obj = unwrap<Resource>(await t.stub.get(t.ns, t.path, c.req.param("name")!));
+  const obj = await (await presenter(c, t, "object"))(unwrap<Resource>(await t.stub.get(t.ns, t.path, c.req.param("name")!)));
   const v = tableVersion(c.req.header("accept"));
   if (v) {
     const include = parseIncludeObject(c.req.query("includeObject"));
@@ -94,9 +99,10 @@ export async function createObject(c: C): Promise<Response> {
   if (isMap(body) && (body.metadata === undefined || isMap(body.metadata))) {
     (body as Manifest).metadata = { ...(body.metadata as object), managedFields: afterUpdate(undefined, body as Manifest, opts.manager, t.apiVersion, new Date()) };
   }
+  await guardEscalation(c, t, body);
   const obj = unwrap<Resource>(await t.stub.create(t.ns, t.path, body, baseUrl(c), opts.dryRun));
   if (!opts.dryRun) await afterWrite(c, t.ns, true);
-  return answer(obj, 201, warnings);
+  return answer(await (await presenter(c, t, "object"))(obj), 201, warnings);
 }
 
 export async function replaceObject(c: C): Promise<Response> {
@@ -105,13 +111,15 @@ export async function replaceObject(c: C): Promise<Response> {
   const opts = writeOptions(c);
   const body = await readManifest(c.req.raw);
   const warnings = checkFields(t, body, opts.fieldValidation);
+  const show = await presenter(c, t, "object");
   if (isMap(body) && (body.metadata === undefined || isMap(body.metadata))) {
-    const old = await live(t, name);
+    const old = await live(t, name, show);
     (body as Manifest).metadata = { ...(body.metadata as object), managedFields: afterUpdate(old, body as Manifest, opts.manager, t.apiVersion, new Date()) };
   }
+  await guardEscalation(c, t, body);
   const { object, created } = unwrap<{ object: Resource; created: boolean }>(await t.stub.replace(t.ns, t.path, name, body, baseUrl(c), opts.dryRun));
   if (!opts.dryRun) await afterWrite(c, t.ns, created);
-  return answer(object, created ? 201 : 200, warnings);
+  return answer(await show(object), created ? 201 : 200, warnings);
 }
 
 const PATCH_TYPES = ["application/merge-patch+json", "application/json-patch+json", "application/apply-patch+yaml"];
@@ -141,8 +149,9 @@ export async function patchObject(c: C): Promise<Response> {
     throw new ApiError(400, "force is only for server-side apply (application/apply-patch+yaml)", [], {}, {}, "BadRequest");
   }
   const pinned = isMap(patch) && isMap(patch.metadata) && patch.metadata.resourceVersion !== undefined;
+  const show = await presenter(c, t, "object");
   for (let attempt = 0; ; attempt++) {
-    const current = await live(t, name);
+    const current = await live(t, name, show);
     const now = new Date();
     let next: Manifest;
     if (type === "application/apply-patch+yaml") {
@@ -156,11 +165,12 @@ export async function patchObject(c: C): Promise<Response> {
     }
     if (current && !pinned) (next.metadata ??= {}).resourceVersion = current.metadata.resourceVersion;
     const warnings = checkFields(t, next, opts.fieldValidation);
+    await guardEscalation(c, t, next);
     const res = (await t.stub.replace(t.ns, t.path, name, next, baseUrl(c), opts.dryRun)) as unknown as { ok: boolean; error?: { status: number } };
     if (!res.ok && res.error?.status === 409 && current && !pinned && attempt < 4) continue;
     const { object, created } = unwrap<{ object: Resource; created: boolean }>(res);
     if (!opts.dryRun) await afterWrite(c, t.ns, created);
-    return answer(object, created ? 201 : 200, warnings);
+    return answer(await show(object), created ? 201 : 200, warnings);
   }
 }
 

@@ -1,4 +1,3 @@
-import type { Context } from "hono";
 import { ApiError } from "../../core/errors.js";
 import { crdOf, type CrdInfo } from "../../core/kube/crds.js";
 import { prune, unknownFields } from "../../core/kube/fields.js";
@@ -8,10 +7,10 @@ import { apiVersionOf, type KindDef } from "../../core/resources/kind.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import type { Resource } from "../../core/resources/types.js";
 import type { ApiResult, KindPath, Namespace } from "../../durable-objects/namespace.js";
-import type { Env } from "../env.js";
+import { type C, clusterScope } from "./context.js";
 import { forgetAddresses } from "../ingress/addresses.js";
 
-export type C = Context<{ Bindings: Env }>;
+export type { C } from "./context.js";
 
 /** Where an object request goes: its kind, namespace and the namespace's Durable Object. */
 export interface Target {
@@ -42,10 +41,21 @@ export function kindAt(c: C): { kind: KindDef; path: KindPath } {
   return { kind, path: { group, version, plural } };
 }
 
-export function targetOf(c: C, ns = c.req.param("ns") ?? ""): Target {
+/**
+ * The kind, namespace and storing object of a request: a namespace's object, or for cluster-scoped
+ * kinds the cluster scope's (with namespace ""). A path of the wrong scope is a 404 saying the right one.
+ */
+export function targetOf(c: C, ns: string | undefined = c.req.param("ns")): Target {
   const { kind, path } = kindAt(c);
+  const at = (n: string, stub: Target["stub"]) => ({ ns: n, kind, crd: crdOf(kind), path, apiVersion: apiVersionOf(kind), stub });
+  const prefix = path.group ? `/apis/${path.group}/${path.version}` : `/api/${path.version}`;
+  if (kind.clusterScoped) {
+    if (ns !== undefined) throw new ApiError(404, `${kind.plural} are cluster-scoped: use ${prefix}/${kind.plural}[/{name}], without namespaces/{ns}`, [], {}, {}, "NotFound");
+    return at("", clusterScope(c.env));
+  }
+  if (ns === undefined) throw new ApiError(404, `${kind.plural} live in namespaces: use ${prefix}/namespaces/{namespace}/${kind.plural}/{name}`, [], {}, {}, "NotFound");
   checkNamespace(ns);
-  return { ns, kind, crd: crdOf(kind), path, apiVersion: apiVersionOf(kind), stub: c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns)) };
+  return at(ns, c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns)));
 }
 
 /** The base of `status.address.url`: PUBLIC_URL when set, else the origin this API was called on. */
@@ -66,10 +76,10 @@ export function notFound(t: Target, name: string): ApiError {
   return new ApiError(404, `${t.kind.plural}.${t.kind.group || "core"} "${name}" not found in namespace "${t.ns}"`, [], { name, kind: t.kind.plural, group: t.kind.group }, {}, "NotFound");
 }
 
-/** The live object, or undefined when it does not exist. */
-export async function live(t: Target, name: string): Promise<Resource | undefined> {
+/** The live object (as `show` presents it: a Secret's values opened), or undefined when it does not exist. */
+export async function live(t: Target, name: string, show: (r: Resource) => Promise<Resource> = async (r) => r): Promise<Resource | undefined> {
   const r = (await t.stub.get(t.ns, t.path, name)) as unknown as ApiResult<Resource>;
-  if (r.ok) return r.value;
+  if (r.ok) return show(r.value);
   if (r.error.status === 404) return undefined;
   return unwrap(r);
 }
@@ -121,6 +131,7 @@ export function answer(body: unknown, status: number, warnings: string[] = [], c
  * addresses is forgotten, so an address created now is served at once.
  */
 export async function afterWrite(c: C, ns: string, created: boolean): Promise<void> {
+  if (ns === "") return; // the cluster scope: no namespace, no ingress address
   if (created) await c.env.DIRECTORY.get(c.env.DIRECTORY.idFromName("global")).add(ns);
   forgetAddresses(ns);
 }

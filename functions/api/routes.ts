@@ -1,42 +1,30 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { statsOf } from "../../durable-objects/objects.js";
 import { ApiError } from "../../core/errors.js";
-import type { KindPath } from "../../durable-objects/namespace.js";
-import { kindByPath } from "../../core/resources/registry.js";
-import { dispatcherNamespace, type Env } from "../env.js";
-import { requireAdmin } from "./auth.js";
+import type { ApiEnv } from "./context.js";
 import { registerDeadLetterRoutes } from "./deadletters.js";
 import { createObject, deleteObject, getObject, listAllNamespaces, listObjects, patchObject, replaceObject } from "./objects.js";
-
-type C = Context<{ Bindings: Env }>;
+import { reviews } from "./reviews.js";
+import { targetOf } from "./request.js";
 
 /**
  * The Kubernetes-style control-plane API:
  * `POST|GET /apis/{group}/{version}/namespaces/{ns}/{plural}` and
- * `GET|PUT|PATCH|DELETE /apis/{group}/{version}/namespaces/{ns}/{plural}/{name}`,
- * taking the same JSON or YAML manifests as Knative.
+ * `GET|PUT|PATCH|DELETE /apis/{group}/{version}/namespaces/{ns}/{plural}/{name}`, taking the same
+ * JSON or YAML manifests as Knative; cluster-scoped kinds (ClusterRoles, ClusterRoleBindings) at
+ * `/apis/{group}/{version}/{plural}[/{name}]`. Who may call what is decided before any of these
+ * runs (./access.ts).
  *
  * @example
  * curl -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/yaml" \
  *   --data-binary @broker.yaml http://127.0.0.1:8787/apis/eventing.knative.dev/v1/namespaces/demo/brokers
  */
-export const api = new Hono<{ Bindings: Env }>();
-
-api.use("*", requireAdmin);
+export const api = new Hono<ApiEnv>();
 
 const base = "/:group/:version/namespaces/:ns/:plural";
 
-function target(c: C): { ns: string; path: KindPath; stub: DurableObjectStub<import("../../durable-objects/namespace.js").Namespace> } {
-  const { group, version, ns, plural } = c.req.param() as Record<string, string>;
-  const path = { group: group!, version: version!, plural: plural! };
-  if (!kindByPath(path.group, path.version, path.plural)) {
-    throw new ApiError(404, `the server does not serve ${plural} in ${group}/${version}; see README for the resources Eddy serves`);
-  }
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns!) || ns!.length > 63) {
-    throw new ApiError(400, `"${ns}" is not a valid namespace name: use lower-case letters, digits and '-'`);
-  }
-  return { ns: ns!, path, stub: c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns!)) };
-}
+// `kubectl auth can-i` and `kubectl auth whoami`: before the generic routes, which would take them for kinds.
+api.route("/", reviews);
 
 // Objects: functions/api/objects.ts (lists with selectors, Table output and watch; patches; dry runs).
 api.get(base, listObjects);
@@ -45,7 +33,13 @@ api.get(`${base}/:name`, getObject);
 api.put(`${base}/:name`, replaceObject);
 api.patch(`${base}/:name`, patchObject);
 api.delete(`${base}/:name`, deleteObject);
+// Every namespace (`kubectl get -A`), or a cluster-scoped kind's own collection and objects.
 api.get("/:group/:version/:plural", listAllNamespaces);
+api.post("/:group/:version/:plural", createObject);
+api.get("/:group/:version/:plural/:name", getObject);
+api.put("/:group/:version/:plural/:name", replaceObject);
+api.patch("/:group/:version/:plural/:name", patchObject);
+api.delete("/:group/:version/:plural/:name", deleteObject);
 // Wrong verbs for a collection or an object: 405 naming the ones that exist, as Kubernetes answers.
 api.on(["PUT", "PATCH", "DELETE"], base, () => {
   throw new ApiError(405, "a collection takes GET (list, watch) and POST (create); PUT, PATCH and DELETE go to one object: .../{plural}/{name}", [], {}, { Allow: "GET, POST" }, "MethodNotAllowed");
@@ -58,12 +52,10 @@ api.post(`${base}/:name`, () => {
 registerDeadLetterRoutes(api);
 
 api.get(`${base}/:name/stats`, async (c) => {
-  const { ns, path } = target(c);
+  const t = targetOf(c);
   const name = c.req.param("name");
-  const kind = kindByPath(path.group, path.version, path.plural)!;
-  if (!kind.dataPlane) throw new ApiError(404, `${path.plural} have no stats subresource; Brokers, Channels and InMemoryChannels do`);
-  const key = kind.dataPlane(ns, name);
-  const stats = await statsOf(c.env, key);
-  if (!stats) throw new ApiError(404, `${path.plural} "${name}" not found in namespace "${ns}"`);
+  if (!t.kind.dataPlane) throw new ApiError(404, `${t.kind.plural} have no stats subresource; Brokers, Channels and InMemoryChannels do`);
+  const stats = await statsOf(c.env, t.kind.dataPlane(t.ns, name));
+  if (!stats) throw new ApiError(404, `${t.kind.plural} "${name}" not found in namespace "${t.ns}"`);
   return c.json(stats);
 });

@@ -3,6 +3,7 @@ import { WatchView, type WatchOptions } from "../../core/kube/watch.js";
 import type { Resource } from "../../core/resources/types.js";
 import type { Changes } from "../../durable-objects/changes.js";
 import { type C, type Target, unwrap } from "./request.js";
+import { presenter } from "./present.js";
 
 /** How long one long poll of the namespace's object waits for a change. */
 const POLL_MS = 25_000;
@@ -23,7 +24,10 @@ export async function watchResponse(c: C, t: Target, opts: WatchOptions): Promis
   const view = new WatchView(t.crd, opts);
   const lines: string[] = [];
   let rv = opts.resourceVersion ?? "";
-  const { items, resourceVersion } = unwrap<{ items: Resource[]; resourceVersion: string }>(await t.stub.list(t.ns, t.path));
+  const show = await presenter(c, t, "list");
+  const listed = unwrap<{ items: Resource[]; resourceVersion: string }>(await t.stub.list(t.ns, t.path));
+  const items = await Promise.all(listed.items.map(show));
+  const resourceVersion = listed.resourceVersion;
   const now = Date.now();
   if (rv === "" || rv === "0") {
     for (const o of view.selected(items)) lines.push(view.line("ADDED", o, now)!);
@@ -33,7 +37,7 @@ export async function watchResponse(c: C, t: Target, opts: WatchOptions): Promis
     // The first page now, so that a version too old answers 410 rather than a broken stream.
     const first = unwrap<Changes>(await t.stub.changes(t.ns, t.path, rv, 0));
     for (const e of first.events) {
-      const line = view.line(e.type, e.object, now);
+      const line = view.line(e.type, await show(e.object), now);
       if (line) lines.push(line);
     }
     rv = first.resourceVersion;
@@ -48,7 +52,11 @@ export async function watchResponse(c: C, t: Target, opts: WatchOptions): Promis
     while (Date.now() < deadline) {
       const batch = unwrap<Changes>(await t.stub.changes(t.ns, t.path, rv, Math.min(POLL_MS, deadline - Date.now())));
       const now = Date.now();
-      const out = batch.events.map((e) => view.line(e.type, e.object, now)).filter((l) => l !== undefined);
+      const out: string[] = [];
+      for (const e of batch.events) {
+        const line = view.line(e.type, await show(e.object), now);
+        if (line) out.push(line);
+      }
       await writer.write(encoder.encode(out.length ? out.join("") : "\n"));
       rv = batch.resourceVersion;
     }

@@ -1,5 +1,5 @@
 // Sender identity at the ingress: every 401 and 403, the order of answers, ServiceAccounts and
-// TokenRequests, the OIDC discovery document, and tokens kept away from the control plane.
+// TokenRequests, the OIDC discovery document, and sender tokens kept away from the control plane.
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { importJWK, SignJWT, UnsecuredJWT, type JWK } from "jose";
@@ -135,16 +135,23 @@ describe("ServiceAccounts and TokenRequests", () => {
     expect((await api("POST", `/api/v1/namespaces/${ns}/serviceaccounts/sa/token`, { spec: {} })).status).toBe(404);
   });
 
-  it("never let a sender token read or write the control plane", async () => {
+  it("never let a sender token read or write the control plane: the API takes tokens for its own audience only", async () => {
     const ns = uid("ns");
     await serviceAccount(ns, "sa");
     const t = await token(ns, "sa", [audience(ns)]);
     const read = await api("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers`, undefined, bearer(t));
-    expect(read.status).toBe(403);
-    expect(read.body.message).toMatch(/sender token .* takes only the ADMIN_TOKEN/);
-    expect((await api("POST", `/api/v1/namespaces/${ns}/serviceaccounts/sa/token`, { spec: {} }, bearer(t))).status).toBe(403);
-    expect((await api("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers`, undefined, bearer("x.y.z"))).status).toBe(403);
+    expect(read.status).toBe(401);
+    expect(read.body.message).toMatch(/a token for an addressable sends events; the API takes tokens for its own audience \(http:\/\/eddy\.test\)/);
+    expect((await api("POST", `/api/v1/namespaces/${ns}/serviceaccounts/sa/token`, { spec: {} }, bearer(t))).status).toBe(401);
+    expect((await api("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers`, undefined, bearer("x.y.z"))).status).toBe(401);
     expect((await api("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers`, undefined, {})).status).toBe(401);
+    // A token for the API is the ServiceAccount, which may do nothing until a binding says so.
+    const apiToken = await token(ns, "sa", []);
+    const refused = await api("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers`, undefined, bearer(apiToken));
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ reason: "Forbidden", code: 403, message: `brokers.eventing.knative.dev is forbidden: User "system:serviceaccount:${ns}:sa" cannot list resource "brokers" in API group "eventing.knative.dev" in the namespace "${ns}"` });
+    // ...and it never sends events: its audience is the API's, not an addressable's.
+    expect((await post(ns, "default", bearer(apiToken))).status).toBe(401);
   });
 });
 
