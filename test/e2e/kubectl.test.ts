@@ -1,39 +1,17 @@
 // The real kubectl against Eddy: a second platform started with `npm start -- --https` (client-go
 // sends a bearer token only over https) and a kubeconfig written by `eddy kubeconfig`.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueNs } from "../support/api.js";
+import { type Kubectl, kubectlFor, kubectlMissing } from "../support/kubectl.js";
 import { type Platform, ROOT, startPlatform } from "../support/platform.js";
 
-const found = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
-const kubectlMissing = found.error || found.status !== 0 ? `kubectl is not on PATH (${found.error?.message ?? found.stderr}); install kubectl 1.32 to run these tests` : undefined;
 if (kubectlMissing) console.warn(`[kubectl.test] skipped: ${kubectlMissing}`);
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
 let platform: Platform;
-let dir: string;
+let kubectl: Kubectl;
 const ns = uniqueNs("kctl");
-
-/** Runs kubectl with Eddy's kubeconfig and a private discovery cache. */
-function kubectl(args: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const proc = spawn("kubectl", ["--cache-dir", join(dir, "cache"), ...args], { env: { ...process.env, KUBECONFIG: join(dir, "kubeconfig") } });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d) => (stdout += d));
-    proc.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
-    proc.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    proc.stdin.end(opts.stdin ?? "");
-  });
-}
 
 async function ok(args: string[], stdin?: string): Promise<string> {
   const r = await kubectl(args, stdin === undefined ? {} : { stdin });
@@ -61,11 +39,8 @@ spec:
 
 describe.skipIf(kubectlMissing !== undefined)("kubectl against Eddy over https", () => {
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "eddy-kubectl-"));
     platform = await startPlatform({ extraArgs: ["--https"] });
-    const kc = spawnSync("node", [join(ROOT, "cli", "eddy.mjs"), "kubeconfig", "--server", platform.url, "--namespace", ns], { encoding: "utf8" });
-    expect(kc.status, kc.stderr).toBe(0);
-    writeFileSync(join(dir, "kubeconfig"), kc.stdout);
+    kubectl = kubectlFor(platform.url, ns);
   });
 
   afterAll(async () => {
@@ -108,7 +83,7 @@ describe.skipIf(kubectlMissing !== undefined)("kubectl against Eddy over https",
   });
 
   it("watches changes with get -w", async () => {
-    const proc = spawn("kubectl", ["--cache-dir", join(dir, "cache"), "get", "trigger", "greetings", "-w", "-o", "jsonpath={.metadata.labels.stage}{\"\\n\"}"], { env: { ...process.env, KUBECONFIG: join(dir, "kubeconfig") } });
+    const proc = spawn("kubectl", [...kubectl.argv, "get", "trigger", "greetings", "-w", "-o", "jsonpath={.metadata.labels.stage}{\"\\n\"}"], { env: kubectl.env });
     let out = "";
     const saw = new Promise<void>((resolve) => proc.stdout.on("data", (d) => {
       out += d;

@@ -92,3 +92,12 @@ describe("Secrets", () => {
     expect(() => new Webhook(first).verify(decode(b.body), b.headers)).toThrow();
   });
 });
+
+describe("Secret routes", () => {
+  it("answer 404 naming the Secret when it does not exist", async () => {
+    const ns = uid("ns");
+    const r = await api("GET", `/api/v1/namespaces/${ns}/secrets/missing`);
+    expect(r.status).toBe(404);
+    expect(r.body.message).toContain('secrets "missing" not found');
+  });
+});

@@ -39,7 +39,7 @@ export const SecretKind: KindDef = {
   validName: validateSubdomain,
 
   defaults(obj) {
-    obj.type ??= OPAQUE;
+    if (obj.type === undefined || obj.type === "") obj.type = OPAQUE; // kubectl sends "" for the default
     const data = isObject(obj.data) ? obj.data : {};
     if (isObject(obj.stringData)) {
       for (const [k, v] of Object.entries(obj.stringData)) if (typeof v === "string") data[k] = toBase64(utf8.encode(v));
