@@ -108,8 +108,8 @@ describe("WebhookSource", () => {
 
   it("is not ready when none of its secrets is set, and says how to set one", async () => {
     const ns = uniqueNs("nosecret");
-    const s = await api.apply(webhookSource(ns, "x", { provider: "github", secrets: ["NOT_SET_ANYWHERE"], sink: { uri: "http://127.0.0.1:9/" } }));
-    expect(s.status.conditions.find((c: any) => c.type === "Ready")).toMatchObject({ status: "False", reason: "SecretsNotFound", message: expect.stringMatching(/wrangler secret put NOT_SET_ANYWHERE/) });
+    const s = await api.apply(webhookSource(ns, "x", { provider: "github", secrets: ["SECRET_NOT_SET_ANYWHERE"], sink: { uri: "http://127.0.0.1:9/" } }));
+    expect(s.status.conditions.find((c: any) => c.type === "Ready")).toMatchObject({ status: "False", reason: "SecretsNotFound", message: expect.stringMatching(/wrangler secret put SECRET_NOT_SET_ANYWHERE/) });
     const bad = await api.call("PUT", `/apis/${W}/namespaces/${ns}/webhooksources/y`, webhookSource(ns, "y", { provider: "gitlab", secrets: [], sink: { uri: "http://127.0.0.1:9/" } }));
     expect(bad.status).toBe(422);
     expect(bad.body.details.causes.map((c: any) => c.field).sort()).toEqual(["spec.provider", "spec.secrets"]);
