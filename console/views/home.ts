@@ -21,6 +21,6 @@ export function homeView(ctx: Ctx): HTMLElement {
           : h("p", {}, "No namespace has objects yet."),
       );
     })
-    .catch(() => list.replaceChildren(h("p", {}, "This server does not list namespaces; type one below.")));
+    .catch((e: { status?: number }) => list.replaceChildren(h("p", {}, e.status === 403 ? "This token may not list namespaces; type the one you may see below." : "This server does not list namespaces; type one below.")));
   return h("section", {}, h("h1", {}, "Namespaces"), list, form);
 }

@@ -9,20 +9,25 @@ import type { Ctx } from "./ctx.js";
 
 const REFRESH_MS = 5000;
 
-/** Every object of the namespace, by kind; a kind the server does not serve counts as empty. */
-export async function listNamespace(ctx: Ctx, ns: string): Promise<KObject[]> {
+/**
+ * Every object of the namespace the caller may list, by kind; a kind the server does not serve counts
+ * as empty, and one RBAC does not let the caller list (403) is left out and named in `hidden`.
+ */
+export async function listNamespace(ctx: Ctx, ns: string): Promise<{ objects: KObject[]; hidden: string[] }> {
+  const hidden: string[] = [];
   const lists = await Promise.all(
     KINDS.map((k) =>
       ctx.client.get<{ items?: KObject[] }>(apiPath(k, ns)).then(
         (r) => (r.items ?? []).map((o) => ({ ...o, kind: o.kind ?? k.kind, apiVersion: o.apiVersion ?? `${k.group}/${k.version}` })),
         (e: { status?: number }) => {
-          if (e.status === 404) return [];
+          if (e.status === 403) hidden.push(k.plural);
+          if (e.status === 404 || e.status === 403) return [];
           throw e;
         },
       ),
     ),
   );
-  return lists.flat();
+  return { objects: lists.flat(), hidden: hidden.sort() };
 }
 
 /** The topology of a namespace, the list of its objects, and the manifest box. */
@@ -34,7 +39,7 @@ export function namespaceView(ctx: Ctx, ns: string): HTMLElement {
 
   const load = async () => {
     try {
-      const objects = await listNamespace(ctx, ns);
+      const { objects, hidden } = await listNamespace(ctx, ns);
       const key = JSON.stringify(objects.map((o) => [o.kind, o.metadata.name, o.metadata.resourceVersion, readiness(o).text]));
       if (key === last) return;
       last = key;
@@ -48,7 +53,8 @@ export function namespaceView(ctx: Ctx, ns: string): HTMLElement {
       const svg = graphBox.querySelector("svg");
       if (tall && first && svg) graphBox.scrollLeft = first.x * (svg.clientWidth / Math.max(1, placed.width)) - graphBox.clientWidth / 2;
       table.replaceChildren(objectsTable(ns, objects));
-      status.textContent = `${objects.length} object${objects.length === 1 ? "" : "s"}, updated ${new Date().toLocaleTimeString()}`;
+      const notShown = hidden.length ? `; not shown, as this token may not list them: ${hidden.join(", ")}` : "";
+      status.textContent = `${objects.length} object${objects.length === 1 ? "" : "s"}, updated ${new Date().toLocaleTimeString()}${notShown}`;
     } catch (e) {
       status.textContent = `Could not list the namespace: ${(e as Error).message}`;
     }

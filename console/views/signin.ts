@@ -10,7 +10,7 @@ export function signInView(opts: { message?: string | undefined; onSignedIn: (to
     "form",
     { class: "signin", "aria-labelledby": "signin-h" },
     h("h1", { id: "signin-h" }, "Sign in to Eddy"),
-    h("p", {}, "Paste the admin token (ADMIN_TOKEN in .dev.vars locally). It is kept in this tab's session storage only."),
+    h("p", {}, "Paste the admin token (ADMIN_TOKEN in .dev.vars locally), or a ServiceAccount's token for the API (kubectl create token NAME): you then see what its Roles allow. It is kept in this tab's session storage only."),
     field("Token", input),
     button,
     msg,

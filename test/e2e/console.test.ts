@@ -218,4 +218,22 @@ describe("console", () => {
     await shot(page, "phone");
     await page.close();
   });
+  it("signed in with a ServiceAccount's token, shows only what its Role lets it list", async () => {
+    const RBAC = "rbac.authorization.k8s.io";
+    expect((await api.call("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: "viewer" } })).status).toBe(201);
+    await api.call("POST", `/apis/${RBAC}/v1/namespaces/${ns}/roles`, { metadata: { name: "viewer" }, rules: [{ verbs: ["get", "list", "watch"], apiGroups: ["eventing.knative.dev"], resources: ["brokers", "triggers"] }] });
+    await api.call("POST", `/apis/${RBAC}/v1/namespaces/${ns}/rolebindings`, { metadata: { name: "viewer" }, subjects: [{ kind: "ServiceAccount", name: "viewer" }], roleRef: { apiGroup: RBAC, kind: "Role", name: "viewer" } });
+    const token = (await api.call("POST", `/api/v1/namespaces/${ns}/serviceaccounts/viewer/token`, { spec: {} })).body.status.token as string;
+    const page = await browser.newPage({ viewport: DESKTOP });
+    await page.goto(`${p.url}/console`);
+    await page.getByLabel("Token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("This token may not list namespaces").waitFor();
+    await page.goto(`${p.url}/console/namespaces/${ns}`);
+    for (const id of ["brokers/default", "triggers/greetings", "triggers/orders"]) await page.locator(`svg.graph [data-node="${id}"]`).waitFor();
+    await page.getByText(/not shown, as this token may not list them: .*inmemorychannels.*pingsources/).waitFor();
+    expect(await page.locator('svg.graph [data-node="inmemorychannels/audit"]').count()).toBe(0);
+    expect(await page.locator('svg.graph [data-node="pingsources/heartbeat"]').count()).toBe(0);
+    await page.close();
+  });
 });
