@@ -17,6 +17,8 @@ const IDENTITY = {
   EDDY_SECRETS_KEY: newSecretsKey(),
   // The webhook tests sign with it; a resource may name only SECRET_ bindings (never ADMIN_TOKEN).
   SECRET_TEST_WEBHOOK: "test-token",
+  // Low, so test/workers/eventtypes.test.ts reaches it with a few events.
+  EVENTTYPE_AUTO_CREATE_LIMIT: "12",
 };
 
 export default defineConfig({

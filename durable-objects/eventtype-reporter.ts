@@ -6,6 +6,9 @@ import type { Env } from "../functions/env.js";
 import type { Sql } from "./sql.js";
 
 /** The (type, source) pairs a data-plane object has reported, so a restart does not report them again. */
+/** How long a reporter whose owner is at its EventType limit stops reporting new pairs. */
+const CAPPED_BACKOFF_MS = 60_000;
+
 export const EVENT_TYPES_SCHEMA = "CREATE TABLE IF NOT EXISTS event_types (type TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (type, source))";
 
 /**
@@ -20,8 +23,14 @@ export class EventTypeReporter {
   /** Pairs already reported, and those being reported. */
   private readonly seen = new Set<string>();
   private readonly reporting = new Map<string, ObservedType>();
+  /** Until then the owner is at its EventType limit: new pairs are counted, not reported nor remembered. */
+  private cappedUntil = 0;
 
-  constructor(private readonly db: Sql, private readonly env: Env, private readonly owner: () => string) {
+  constructor(
+    private readonly db: Sql, private readonly env: Env, private readonly owner: () => string,
+    /** Counts pairs that got no EventType because the owner reached EVENTTYPE_AUTO_CREATE_LIMIT (`eventtypes.capped`). */
+    private readonly count: (name: string, n: number) => void = () => {},
+  ) {
     this.load();
   }
 
@@ -36,6 +45,7 @@ export class EventTypeReporter {
     const t = { type: String(ev.attrs.type), source: String(ev.attrs.source) };
     const key = `${t.type}\n${t.source}`;
     if (this.seen.has(key) || this.reporting.has(key)) return;
+    if (Date.now() < this.cappedUntil) return this.count("eventtypes.capped", 1);
     this.reporting.set(key, t);
     if (this.reporting.size === 1) setTimeout(() => void this.report(ref, namespace), 0);
   }
@@ -44,8 +54,15 @@ export class EventTypeReporter {
     const batch = [...this.reporting];
     try {
       const ns = this.env.NAMESPACE.get(this.env.NAMESPACE.idFromName(ref.namespace ?? namespace));
-      await ns.observeEventTypes(ref, batch.map(([, t]) => t));
+      const r = await ns.observeEventTypes(ref, batch.map(([, t]) => t));
+      const refused = new Set((r?.refused ?? []).map((t) => `${t.type}\n${t.source}`));
+      if (refused.size > 0) {
+        // The namespace logged it; the owner counts it and stops asking for a while.
+        this.count("eventtypes.capped", refused.size);
+        this.cappedUntil = Date.now() + CAPPED_BACKOFF_MS;
+      }
       for (const [key, t] of batch) {
+        if (refused.has(key)) continue;
         this.db.run("INSERT OR IGNORE INTO event_types (type, source) VALUES (?, ?)", t.type, t.source);
         this.seen.add(key);
       }

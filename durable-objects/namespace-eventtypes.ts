@@ -30,7 +30,7 @@ export interface EventTypeStore {
 export interface Observed {
   created: number;
   /** Pairs not registered because the owner has reached the limit. */
-  refused: number;
+  refused: ObservedType[];
 }
 
 const EVENT_TYPE_API = "eventing.knative.dev/v1beta3";
@@ -47,14 +47,14 @@ export class NamespaceEventTypes {
 
   /** Stores the auto-created EventTypes that do not exist yet, within the owner's limit. */
   ensure(ns: string, reference: KReference, types: ObservedType[]): Observed {
-    const out: Observed = { created: 0, refused: 0 };
+    const out: Observed = { created: 0, refused: [] };
     let owned = -1;
     for (const t of types) {
       const manifest = autoEventType(reference, t);
       if (this.s.objects.has(this.s.keyOf(EVENT_TYPE_API, "EventType", manifest.metadata.name))) continue;
       if (owned < 0) owned = [...this.s.objects.values()].filter((r) => this.owns(reference, r)).length;
       if (owned >= this.limit) {
-        out.refused++;
+        out.refused.push(t);
         continue;
       }
       const obj = admit({ body: manifest, kind: EventTypeKind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.s.upcomingRv(), suffix: this.s.suffix() });
@@ -66,9 +66,9 @@ export class NamespaceEventTypes {
       owned++;
       out.created++;
     }
-    if (out.refused > 0) {
+    if (out.refused.length > 0) {
       log.warn("EventType auto-creation limit reached: new (type, source) pairs of this owner get no EventType", {
-        namespace: ns, owner: `${reference.kind}/${reference.name}`, limit: this.limit, refused: out.refused,
+        namespace: ns, owner: `${reference.kind}/${reference.name}`, limit: this.limit, refused: out.refused.length,
         fix: "delete EventTypes that are no longer needed, or raise EVENTTYPE_AUTO_CREATE_LIMIT",
       });
     }
