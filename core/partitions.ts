@@ -83,12 +83,13 @@ export function physicalPlans(plans: Map<string, DispatcherPlan>): Map<string, D
     }
     for (let i = 0; i < n; i++) {
       const name = partitionKey(plan.key, i);
+      // The same kind of plan, with that partition's key, share and index.
       out.set(partitionKey(key, i), {
         ...plan,
         key: name,
         routes: plan.routes.map((r) => ({ ...r, ...partitionShare(r, i, n) })),
         options: { ...plan.options, partition: i },
-      });
+      } as DispatcherPlan);
     }
   }
   return out;

@@ -3,8 +3,7 @@ import type { AttemptSpec } from "../core/delivery/messages.js";
 import { compileAuthorizer, type Authorizer, type Sender } from "../core/identity/policy.js";
 import { authSettings, type AuthVars } from "../core/identity/settings.js";
 import { deliveryAuth } from "../core/resources/identity.js";
-import type { AuthPlan } from "../core/identity/policy.js";
-import type { DispatcherPlan, RoutePlan } from "../core/resources/plan.js";
+import { planAuth, type DispatcherPlan, type RoutePlan } from "../core/resources/plan.js";
 
 /**
  * The authorization of one data-plane object: its plan's EventPolicies compiled once per plan,
@@ -21,7 +20,7 @@ export class SenderGuard {
   constructor(private readonly env: AuthVars) {}
 
   configure(plan: DispatcherPlan | null): void {
-    this.authorizer = compileAuthorizer(plan?.options?.auth as AuthPlan | undefined, plan?.namespace ?? "", plan ? `${plan.kind} "${plan.name}" in namespace "${plan.namespace}"` : "");
+    this.authorizer = compileAuthorizer(planAuth(plan), plan?.namespace ?? "", plan ? `${plan.kind} "${plan.name}" in namespace "${plan.namespace}"` : "");
   }
 
   refuse(events: readonly CloudEvent[], sender: Sender | undefined): string | undefined {

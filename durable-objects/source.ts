@@ -4,7 +4,7 @@ import { log } from "../core/log.js";
 import { requestTraceFields } from "../core/cloudevents/trace.js";
 import { compileSchedule, pingEvent, type PingConfig } from "../core/sources/ping.js";
 import { receiveWebhook, type WebhookConfig } from "../core/webhooks/index.js";
-import type { DispatcherPlan } from "../core/resources/plan.js";
+import type { DispatcherPlan, SourceOptions } from "../core/resources/plan.js";
 import { Dispatcher } from "./dispatcher.js";
 import { describeSecretSource } from "../core/secrets/refs.js";
 import { secretValue } from "./secret-values.js";
@@ -43,12 +43,17 @@ export class Source extends Dispatcher {
     return [...super.ownedTables(), "seen"];
   }
 
+  /** The plan of this source: a Source object only ever gets a source's plan. */
+  private get options(): SourceOptions | undefined {
+    return this.plan && (this.plan.kind === "PingSource" || this.plan.kind === "WebhookSource") ? this.plan.options : undefined;
+  }
+
   private get ping(): PingConfig | undefined {
-    return this.plan?.options?.ping as PingConfig | undefined;
+    return this.options?.ping;
   }
 
   private get webhook(): WebhookConfig | undefined {
-    return this.plan?.options?.webhook as WebhookConfig | undefined;
+    return this.options?.webhook;
   }
 
   override async configure(plan: DispatcherPlan | null, version: number): Promise<void> {
@@ -135,7 +140,7 @@ export class Source extends Dispatcher {
   }
 
   protected accept(ev: CloudEvent, now: number): void {
-    const window = Number(this.plan?.options?.dedupWindowMs ?? 0);
+    const window = Number(this.options?.dedupWindowMs ?? 0);
     if (this.webhook && window > 0 && this.duplicate(String(ev.attrs.id), now, window)) {
       this.dropEvent(ev, "duplicate", `delivery ${ev.attrs.id} was already received within the deduplication window`, now);
       return;

@@ -2,6 +2,10 @@ import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { TriggerFilterSpec } from "../filters/index.js";
 import type { RouteFlow } from "./flow.js";
 import type { SecretSource } from "../secrets/refs.js";
+import type { AuthPlan } from "../identity/policy.js";
+import type { PingConfig } from "../sources/ping.js";
+import type { WebhookConfig } from "../webhooks/types.js";
+import type { KReference } from "./types.js";
 
 /**
  * Where a delivery goes. `internal` targets are this system's own addressables, reached in-process;
@@ -43,23 +47,71 @@ export interface RoutePlan extends RouteFlow {
   signingSecret?: SecretSource;
 }
 
-/**
- * What the control plane tells a data-plane Durable Object (a Broker, later a Channel): its
- * identity and its current routes. Sent whenever the reconciled result changes.
- */
-export interface DispatcherPlan {
+/** What every data-plane object's plan may say besides its routes. */
+export interface CommonOptions {
+  /** Where the (type, source) pairs it sees are registered as EventTypes; absent when auto-creation is off. */
+  eventTypes?: KReference;
+  /** How many objects stand behind the address (`eddy.dev/partitions`), and which one this is. */
+  partitions?: number;
+  partition?: number;
+  /** How long dead letters no sink took are kept (`eddy.dev/deadletter-retention`). */
+  deadLetterRetentionMs?: number;
+  /** How long accepted events are archived for Replays (`eddy.dev/archive-retention`). */
+  archiveRetentionMs?: number;
+}
+
+/** An addressable's options: who may send to it (the EventPolicies that apply, compiled by its object). */
+export interface AddressableOptions extends CommonOptions {
+  auth: AuthPlan;
+}
+
+/** A source's options: what it turns into events (a webhook's provider and secrets, or a schedule). */
+export interface SourceOptions extends CommonOptions {
+  webhook?: WebhookConfig;
+  ping?: PingConfig;
+  /** How long a WebhookSource remembers delivery ids to drop redeliveries. */
+  dedupWindowMs?: number;
+}
+
+interface PlanBase {
   /** The name the Durable Object is addressed by (see PlanKey). */
   key: string;
-  kind: string;
   namespace: string;
   name: string;
   uid: string;
   generation: number;
   routes: RoutePlan[];
-  /** Per-owner options, e.g. the ingress size limit; `auth` is the AuthPlan (core/identity/policy.ts) senders are checked against. */
-  options?: Record<string, unknown>;
   /** Replays of this owner's archive still running (a Replay leaves the plan once it has finished). */
   replays?: ReplayPlan[];
+}
+
+/** A Broker's plan: its ready Triggers. */
+export interface BrokerPlan extends PlanBase {
+  kind: "Broker";
+  options: AddressableOptions;
+}
+
+/** A channel's plan: a Channel's or InMemoryChannel's Subscriptions, or a flow's internal channel. */
+export interface ChannelPlan extends PlanBase {
+  kind: "Channel" | "InMemoryChannel" | "Sequence" | "Parallel";
+  options: AddressableOptions;
+}
+
+/** A source's plan: its one route, to the sink. */
+export interface SourcePlan extends PlanBase {
+  kind: "PingSource" | "WebhookSource";
+  options: SourceOptions;
+}
+
+/**
+ * What the control plane tells a data-plane Durable Object: its identity, its current routes, and
+ * its kind's options. Sent whenever the reconciled result changes.
+ */
+export type DispatcherPlan = BrokerPlan | ChannelPlan | SourcePlan;
+
+/** Who may send to the plan's object; undefined for sources (their senders are checked by signature). */
+export function planAuth(plan: DispatcherPlan | null | undefined): AuthPlan | undefined {
+  return plan && "auth" in plan.options ? plan.options.auth : undefined;
 }
 
 /** What a data-plane object needs to run a Replay (core/resources/kinds/replay.ts) over its archive. */

@@ -10,7 +10,7 @@ import { SequenceKind } from "../../core/resources/kinds/flows.js";
 import { PingSourceKind } from "../../core/resources/kinds/sources.js";
 import { EventPolicyKind } from "../../core/resources/kinds/eventpolicy.js";
 import { ApiError } from "../../core/errors.js";
-import type { AuthPlan } from "../../core/identity/policy.js";
+import { planAuth } from "../../core/resources/plan.js";
 import type { KindDef } from "../../core/resources/kind.js";
 import type { Resource } from "../../core/resources/types.js";
 
@@ -96,7 +96,7 @@ describe("targets", () => {
     expect(one.status!.policies).toEqual(["by-ref", "by-selector", "everything"].map((name) => ({ apiVersion: "eventing.knative.dev/v1alpha1", name })));
     expect(two.status!.policies).toEqual([{ apiVersion: "eventing.knative.dev/v1alpha1", name: "everything" }]);
     expect(cond(one, "EventPoliciesReady")!.status).toBe("True");
-    const auth = r.plans.get("BROKER:demo/one")!.options!.auth as AuthPlan;
+    const auth = planAuth(r.plans.get("BROKER:demo/one"))!;
     expect(auth.audience).toBe("eventing.knative.dev/broker/demo/one");
     expect(auth.policies).toContainEqual({ name: "by-selector", from: ["system:serviceaccount:x:b"], filters: [{ prefix: { type: "com.example." } }] });
   });
@@ -163,8 +163,8 @@ describe("senders", () => {
     const r = reconcileNamespace([seq], "demo", base, now);
     const step0 = r.plans.get("CHANNEL:Sequence/demo/seq/0")!;
     const step1 = r.plans.get("CHANNEL:Sequence/demo/seq/1")!;
-    expect((step0.options!.auth as AuthPlan).policies).toEqual([]);
-    expect((step1.options!.auth as AuthPlan).policies[0]!.from).toEqual([
+    expect(planAuth(step0)!.policies).toEqual([]);
+    expect(planAuth(step1)!.policies[0]!.from).toEqual([
       "system:serviceaccount:demo:seq-kn-sequence-0-oidc-messaging.knative.dev-subscription",
       "system:serviceaccount:demo:seq-kn-sequence-1-oidc-messaging.knative.dev-subscription",
     ]);

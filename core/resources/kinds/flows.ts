@@ -69,7 +69,7 @@ function validateTemplate(t: unknown): FieldError[] {
 
 function channelPlan(ctx: ReconcileContext, obj: Resource, key: string, routes: RoutePlan[], auth: AuthPlan): void {
   ctx.setPlan({ binding: "CHANNEL", name: key }, {
-    key, kind: obj.kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes,
+    key, kind: obj.kind as "Sequence" | "Parallel", namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation, routes,
     options: { auth },
   });
 }

@@ -10,6 +10,7 @@ import type { KindDef, ReconcileContext } from "../kind.js";
 import type { Destination, Resource, Status } from "../types.js";
 import { isObject, validateDelivery, validateDestination } from "../validate.js";
 import { DEFAULT_BROKER_DELIVERY } from "./broker.js";
+import type { SourceOptions, SourcePlan } from "../plan.js";
 import { resolveSecret, senderIdentity, signingSecret } from "../identity.js";
 import { describeSecretSource, secretSourceOf, validateSecretSource } from "../../secrets/refs.js";
 import { validateSigningSecret } from "../../identity/webhook-signature.js";
@@ -18,7 +19,7 @@ import { validateSigningSecret } from "../../identity/webhook-signature.js";
 export const DEFAULT_DEDUP_WINDOW = "PT24H";
 
 /** The sink route and status shared by every source kind (Knative's source duck type). */
-function reconcileSource(obj: Resource, ctx: ReconcileContext, key: string, extra: { ok: boolean; reason?: string; message?: string }, options: Record<string, unknown>, status: Record<string, unknown>): Status {
+function reconcileSource(obj: Resource, ctx: ReconcileContext, key: string, extra: { ok: boolean; reason?: string; message?: string }, options: SourceOptions, status: Record<string, unknown>): Status {
   const spec = obj.spec ?? {};
   const c = new Conditions(obj.status?.conditions, ctx.now);
   const sink = ctx.resolve(spec.sink as Destination);
@@ -33,7 +34,7 @@ function reconcileSource(obj: Resource, ctx: ReconcileContext, key: string, extr
   const signing = signingSecret(obj, ctx, c);
   const ready = c.ready(["SinkProvided", "DeadLetterSinkResolved", "Configured", "OIDCIdentityCreated", "SigningSecretResolved"]);
   ctx.setPlan({ binding: "SOURCE", name: key }, {
-    key, kind: obj.kind, namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation,
+    key, kind: obj.kind as SourcePlan["kind"], namespace: ctx.namespace, name: obj.metadata.name, uid: obj.metadata.uid, generation: obj.metadata.generation,
     routes: ready && sink.target
       ? [{ uid: obj.metadata.uid, kind: obj.kind, name: obj.metadata.name, subscriber: sink.target, ...(dls?.target ? { deadLetter: dls.target } : {}), policy: toPolicy(delivery), sender: identity.sender, ...signing }]
       : [],
