@@ -21,11 +21,17 @@ export class Directory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Sql(ctx.storage.sql);
+    if (this.db.stored) this.begin();
+  }
+
+  /** The schema: before the first namespace is recorded, the directory stores nothing (it is asked for every unknown ingress namespace). */
+  private begin(): void {
     this.db.migrate([["CREATE TABLE namespaces (name TEXT PRIMARY KEY, uid TEXT NOT NULL, created TEXT NOT NULL)"]]);
   }
 
   /** Records a namespace; true when it was not listed yet. */
   async add(name: string): Promise<boolean> {
+    this.begin();
     return this.db.run("INSERT OR IGNORE INTO namespaces (name, uid, created) VALUES (?, ?, ?)", name, crypto.randomUUID(), new Date().toISOString().replace(/\.\d+Z$/, "Z")) > 0;
   }
 
@@ -38,6 +44,7 @@ export class Directory extends DurableObject<Env> {
   }
 
   async remove(name: string): Promise<boolean> {
+    if (!this.db.stored) return false;
     return this.db.run("DELETE FROM namespaces WHERE name = ?", name) > 0;
   }
 }

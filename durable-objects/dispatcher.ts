@@ -72,7 +72,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Sql(ctx.storage.sql, this.meter);
-    this.createSchema();
+    // An object that was never configured stores nothing: its tables come with its first plan.
+    const fresh = !this.db.stored;
+    if (!fresh) this.createSchema();
     this.tail = new Tail(ctx);
     this.clock = new AlarmClock(ctx.storage);
     this.commits = new GroupCommit(ctx.storage);
@@ -102,17 +104,22 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
       counters: this.counters, plan: () => this.plan, partition: () => planPartition(this.plan),
       replayRoutes: (event, only) => this.replayRoutes(event, only), namespaces: env.NAMESPACE, namespace: () => this.namespace,
     });
-    this.eventTypes = new EventTypeReporter(this.db, env, () => this.owner.name);
+    this.eventTypes = new EventTypeReporter(this.db, env, () => this.owner.name, (name, n) => this.counters.add(name, n));
     const saved = this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'plan'");
     void ctx.blockConcurrencyWhile(async () => {
       if (saved) {
         const { plan, version } = JSON.parse(saved.value) as { plan: DispatcherPlan | null; version: number };
         this.apply(plan, version);
       }
-      await this.clock.init();
-      await this.commits.run(() => this.ledger.start(Date.now()));
-      this.archive.resume();
+      if (!fresh) await this.resume();
     });
+  }
+
+  /** What a start does for an object that holds something; a fresh one does it with its first plan. */
+  private async resume(): Promise<void> {
+    await this.clock.init();
+    await this.commits.run(() => this.ledger.start(Date.now()));
+    this.archive.resume();
   }
 
   /** An RPC call or alarm reached the object: counted, and a new subrequest budget. */
@@ -141,6 +148,11 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   async configure(plan: DispatcherPlan | null, version: number): Promise<void> {
     this.invoked();
     if (version < this.version) return;
+    if (!this.db.stored) {
+      if (plan === null) return; // never configured: nothing to forget
+      this.createSchema();
+      await this.resume();
+    }
     if (this.plan !== null && plan === null) await this.forget(`${this.plan.kind.toLowerCase()}-deleted`);
     this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('plan', ?)", JSON.stringify({ plan, version }));
     this.apply(plan, version);

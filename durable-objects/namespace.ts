@@ -59,6 +59,7 @@ export class Namespace extends DurableObject<Env> {
   private readonly db: Sql;
   private readonly objects = new Map<string, Resource>();
   private rv: number;
+  private begun = false;
   private sync: Promise<void> = Promise.resolve();
   private readonly history: ChangeLog;
   private readonly pusher: PlanPusher;
@@ -68,13 +69,12 @@ export class Namespace extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Sql(ctx.storage.sql);
-    this.db.migrate([SCHEMA, CHANGES_SCHEMA, REPORTS_SCHEMA]);
     for (const r of this.db.all<{ key: string; body: string }>("SELECT key, body FROM resources")) {
       this.objects.set(r.key, JSON.parse(r.body) as Resource);
     }
     this.rv = Number(this.meta("resourceVersion") ?? "0");
-    // A namespace older than its change log can be watched only from now on.
-    if (this.meta("changeFloor") === undefined) this.setMeta("changeFloor", String(this.rv));
+    // A namespace nobody has written to stores nothing (its schema comes with the first write).
+    if (this.db.stored) this.begin();
     this.pusher = new PlanPusher(this.db, env, (at) => this.ctx.storage.setAlarm(at));
     this.history = new ChangeLog(this.db, () => Number(this.meta("changeFloor")), (rv) => this.setMeta("changeFloor", String(rv)), Number(env.WATCH_HISTORY) || undefined);
     this.eventTypes = new NamespaceEventTypes({
@@ -184,6 +184,7 @@ export class Namespace extends DurableObject<Env> {
   async observeEventTypes(reference: KReference, types: ObservedType[]): Promise<Observed> {
     const ns = reference.namespace ?? this.meta("namespace") ?? "";
     const base = this.meta("baseUrl");
+    this.begin();
     const observed = this.eventTypes.ensure(ns, reference, types);
     if (observed.created > 0 && base) await this.reconcile(ns, base);
     return observed;
@@ -222,6 +223,15 @@ export class Namespace extends DurableObject<Env> {
 
   // --- internals -------------------------------------------------------------------------------
 
+  /** The schema, before the first write (and at every start of a namespace that holds something). */
+  private begin(): void {
+    if (this.begun) return;
+    this.begun = true;
+    this.db.migrate([SCHEMA, CHANGES_SCHEMA, REPORTS_SCHEMA]);
+    // A namespace older than its change log can be watched only from now on.
+    if (this.meta("changeFloor") === undefined) this.setMeta("changeFloor", String(this.rv));
+  }
+
   /** Secrets sealed with the previous EDDY_SECRETS_KEY are sealed again under the current one (a rotation, docs/security.md). */
   private async resealSecrets(ns: string, items: Resource[]): Promise<void> {
     for (const [i, obj] of items.entries()) {
@@ -248,6 +258,7 @@ export class Namespace extends DurableObject<Env> {
   }
 
   private async store(ns: string, obj: Resource, baseUrl: string): Promise<Resource> {
+    this.begin();
     const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
     const type = this.objects.has(key) ? "MODIFIED" : "ADDED";
     this.objects.set(key, obj);
@@ -325,6 +336,7 @@ export class Namespace extends DurableObject<Env> {
   }
 
   private setMeta(key: string, value: string): void {
+    this.begin();
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 }

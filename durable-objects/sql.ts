@@ -13,9 +13,24 @@ export { Meter, type MeterSnapshot } from "./meter.js";
  * db.one<{ v: string }>("SELECT v FROM t WHERE k = ?", "a")?.v; // "1"
  */
 export class Sql {
-  constructor(private readonly sql: SqlStorage, readonly meter: Meter = new Meter()) {}
+  /**
+   * Whether the database holds anything. An object that has never stored anything has no tables:
+   * reads then answer nothing rather than fail, and the object creates its schema only with its
+   * first write (an object addressed by a request for something that does not exist stores nothing).
+   */
+  private holds: boolean;
+
+  constructor(private readonly sql: SqlStorage, readonly meter: Meter = new Meter()) {
+    this.holds = sql.exec("SELECT 1 FROM sqlite_master LIMIT 1").toArray().length > 0;
+  }
+
+  /** Whether anything was ever stored (some table exists); false until the first write. */
+  get stored(): boolean {
+    return this.holds;
+  }
 
   all<T>(query: string, ...args: SqlStorageValue[]): T[] {
+    if (!this.holds) return [];
     const cursor = this.sql.exec(query, ...args);
     const rows = cursor.toArray() as T[];
     this.meter.rowsRead += cursor.rowsRead;
@@ -28,6 +43,7 @@ export class Sql {
   }
 
   run(query: string, ...args: SqlStorageValue[]): number {
+    this.holds = true;
     const cursor = this.sql.exec(query, ...args);
     // Reading to the end makes the counters final (a statement runs as its cursor is read).
     cursor.toArray();

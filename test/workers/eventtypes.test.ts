@@ -6,7 +6,7 @@ import { apply, brokerObj, getJson, send, stats, uid } from "./helpers.js";
 afterEach(() => vi.restoreAllMocks());
 
 describe("auto-created EventTypes", () => {
-  it("stop at the per-owner limit, which is logged", async () => {
+  it("stop at the per-owner limit, which is logged and counted in the owner's stats", async () => {
     const ns = uid("ns");
     await apply(brokerObj(ns, "default"), "brokers");
     const lines: string[] = [];
@@ -15,6 +15,7 @@ describe("auto-created EventTypes", () => {
     const count = async () => (await getJson(`/apis/eventing.knative.dev/v1beta3/namespaces/${ns}/eventtypes`)).items.length as number;
     await expect.poll(count).toBe(12);
     await expect.poll(() => lines.some((l) => l.includes("EventType auto-creation limit reached") && l.includes(`"owner":"Broker/default"`) && l.includes('"limit":12'))).toBe(true);
+    await expect.poll(async () => (await stats(ns, "default")).counters["eventtypes.capped"] ?? 0).toBeGreaterThanOrEqual(8);
     // Still 12 after more new sources.
     for (let i = 20; i < 25; i++) await send(ns, "default", { specversion: "1.0", id: `e${i}`, source: `/s/${i}`, type: "t" });
     expect(await count()).toBe(12);
