@@ -1,3 +1,5 @@
+import type { Failure, Result } from "./result.js";
+
 /**
  * A problem with one field of a submitted resource, named by its JSON path
  * (`spec.delivery.retry`, `spec.filters[2].cesql`). The control plane answers 422 with all of them.
@@ -65,6 +67,16 @@ export class ApiError extends Error {
     });
   }
 
+  /** The error as an RPC failure (core/result.ts), to cross from a Durable Object to the Worker. */
+  toFailure(): Failure {
+    return { ok: false, status: this.status, message: this.message, reason: this.reason, causes: this.causes, details: this.details };
+  }
+
+  /** The ApiError an RPC failure stands for. */
+  static from(f: Failure): ApiError {
+    return new ApiError(f.status, f.message, f.causes ?? [], f.details ?? {}, {}, f.reason);
+  }
+
   /** The Kubernetes `Status` object kubectl-style clients expect. */
   toStatus(): Record<string, unknown> {
     const details: Record<string, unknown> = { ...this.details };
@@ -82,4 +94,17 @@ export class ApiError extends Error {
       code: this.status,
     };
   }
+}
+
+/**
+ * The value of an RPC result, or its failure thrown as the ApiError it maps to. Takes `unknown`
+ * because RPC stubs type their answers as `Rpc.Result` wrappers of the object's declared type.
+ *
+ * @example
+ * const obj = unwrap<Resource>(await stub.get(ns, path, name));
+ */
+export function unwrap<T>(res: unknown): T {
+  const r = res as Result<T>;
+  if (r.ok) return r.value;
+  throw ApiError.from(r);
 }

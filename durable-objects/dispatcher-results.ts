@@ -2,8 +2,10 @@
 // stubs (./objects.ts, the Worker) read the shapes without the Durable Object's code.
 import type { DropRecord } from "./counters.js";
 import type { MeterSnapshot } from "./meter.js";
+import type { Result } from "../core/result.js";
 
-export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 } | { ok: false; status: 403; message: string };
+/** How many events were stored; or 404 (the object is not configured) or 403 (its EventPolicies refuse the sender). */
+export type PublishResult = Result<{ accepted: number }>;
 
 export interface DispatcherStats {
   counters: Record<string, number>;

@@ -12,6 +12,7 @@ import { AlarmClock } from "./alarm.js";
 import { Counters, COUNTER_SCHEMA } from "./counters.js";
 import { SqlCounterStore } from "./counter-store.js";
 import type { DispatcherStats, PublishResult } from "./dispatcher-results.js";
+import { fail, ok } from "../core/result.js";
 import { Effects, GroupCommit } from "./group-commit.js";
 import { Ledger, ledgerOptions, type Claim, type ClaimAnswer, type DeadLetterFailure, type Delivery, type LedgerHost, type StoredEvent, type TailOutcome } from "./ledger/machine.js";
 import { Outbox, outboxOptions } from "./ledger/outbox.js";
@@ -261,16 +262,16 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
    */
   async publish(events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
     this.invoked();
-    if (!this.plan) return { ok: false, status: 404 };
+    if (!this.plan) return fail(404, "not configured: the addressable does not exist");
     const refused = this.senders.refuse(events, sender);
     if (refused) {
       this.counters.add("rejected.403", events.length);
-      return { ok: false, status: 403, message: refused };
+      return fail(403, refused);
     }
     return this.commits.run((): PublishResult => {
-      if (!this.plan) return { ok: false, status: 404 }; // deleted while the call waited for the flush
+      if (!this.plan) return fail(404, "not configured: the addressable does not exist"); // deleted while the call waited for the flush
       this.acceptAll(events, Date.now());
-      return { ok: true as const, accepted: events.length };
+      return ok({ accepted: events.length });
     });
   }
 

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiError } from "../core/errors.js";
+import { ok, type Result } from "../core/result.js";
 import { admit } from "../core/resources/admit.js";
 import { apiVersionOf, type KindDef } from "../core/resources/kind.js";
 import type { ReplayReport } from "../core/resources/plan.js";
@@ -25,17 +26,6 @@ export interface KindPath {
   version: string;
   plural: string;
 }
-
-export interface ApiFailure {
-  status: number;
-  message: string;
-  reason: string;
-  causes: { field: string; message: string }[];
-  details: { name?: string; group?: string; kind?: string };
-}
-
-/** RPC results: errors travel as data because custom error classes do not cross the RPC boundary. */
-export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiFailure };
 
 const SCHEMA = [
   "CREATE TABLE resources (key TEXT PRIMARY KEY, body TEXT NOT NULL)",
@@ -85,7 +75,7 @@ export class Namespace extends DurableObject<Env> {
   }
 
   /** `?dryRun=All` on a write: admission and status as the write would give them, nothing stored. */
-  async create(ns: string, path: KindPath, body: unknown, baseUrl: string, dryRun = false): Promise<ApiResult<Resource>> {
+  async create(ns: string, path: KindPath, body: unknown, baseUrl: string, dryRun = false): Promise<Result<Resource>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const name = (body as { metadata?: { name?: unknown } })?.metadata?.name;
@@ -103,7 +93,7 @@ export class Namespace extends DurableObject<Env> {
     });
   }
 
-  async replace(ns: string, path: KindPath, name: string, body: unknown, baseUrl: string, dryRun = false): Promise<ApiResult<{ object: Resource; created: boolean }>> {
+  async replace(ns: string, path: KindPath, name: string, body: unknown, baseUrl: string, dryRun = false): Promise<Result<{ object: Resource; created: boolean }>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const old = this.objects.get(keyOf(apiVersionOf(kind), kind.kind, name));
@@ -119,11 +109,11 @@ export class Namespace extends DurableObject<Env> {
     });
   }
 
-  async get(ns: string, path: KindPath, name: string): Promise<ApiResult<Resource>> {
+  async get(ns: string, path: KindPath, name: string): Promise<Result<Resource>> {
     return this.guard(async () => this.find(ns, this.kind(path), name));
   }
 
-  async list(ns: string, path: KindPath): Promise<ApiResult<{ items: Resource[]; resourceVersion: string }>> {
+  async list(ns: string, path: KindPath): Promise<Result<{ items: Resource[]; resourceVersion: string }>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const items = [...this.objects.values()]
@@ -135,7 +125,7 @@ export class Namespace extends DurableObject<Env> {
   }
 
   /** Deletes an object; DeleteOptions' preconditions (uid, resourceVersion) answer 409 when they fail. */
-  async remove(ns: string, path: KindPath, name: string, baseUrl: string, opts: { dryRun?: boolean; uid?: string; resourceVersion?: string } = {}): Promise<ApiResult<Resource>> {
+  async remove(ns: string, path: KindPath, name: string, baseUrl: string, opts: { dryRun?: boolean; uid?: string; resourceVersion?: string } = {}): Promise<Result<Resource>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const obj = this.find(ns, kind, name);
@@ -162,7 +152,7 @@ export class Namespace extends DurableObject<Env> {
    * `waitMs` for one; the Worker turns them into a watch stream. 410 when the version is older than
    * the change log keeps.
    */
-  async changes(_ns: string, path: KindPath, resourceVersion: string, waitMs: number): Promise<ApiResult<Changes>> {
+  async changes(_ns: string, path: KindPath, resourceVersion: string, waitMs: number): Promise<Result<Changes>> {
     return this.guard(async () => {
       const kind = this.kind(path);
       return this.history.since(`${apiVersionOf(kind)}/${kind.kind}`, resourceVersion, Math.min(Math.max(waitMs, 0), 30_000), () => this.rv);
@@ -309,13 +299,12 @@ export class Namespace extends DurableObject<Env> {
     return this.sync;
   }
 
-  private async guard<T>(fn: () => Promise<T>): Promise<ApiResult<T>> {
+  /** Runs an API call: its value, or its ApiError as the failure it crosses the RPC boundary as. */
+  private async guard<T>(fn: () => Promise<T>): Promise<Result<T>> {
     try {
-      return { ok: true, value: await fn() };
+      return ok(await fn());
     } catch (e) {
-      if (e instanceof ApiError) {
-        return { ok: false, error: { status: e.status, message: e.message, reason: e.reason, causes: e.causes, details: e.details } };
-      }
+      if (e instanceof ApiError) return e.toFailure();
       throw e;
     }
   }

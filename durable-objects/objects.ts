@@ -3,6 +3,7 @@ import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/me
 import { partitionKey, partitionOf } from "../core/partitions.js";
 import type { Dispatcher, DispatcherStats, PublishResult } from "./dispatcher.js";
 import type { Sender } from "../core/identity/policy.js";
+import { fail, ok } from "../core/result.js";
 import type { MeterSnapshot } from "./meter.js";
 
 /** The bindings of the data-plane objects (Broker, Channel, Source share the Dispatcher RPC surface). */
@@ -53,7 +54,7 @@ export async function partitionRefs(env: object, ref: OwnerRef): Promise<OwnerRe
  */
 export async function publishTo(env: object, ref: OwnerRef, events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
   const n = await partitionsOf(env, ref);
-  if (n === null) return { ok: false, status: 404 };
+  if (n === null) return fail(404, "not configured: the addressable does not exist");
   if (n <= 1) return settleCache(ref, await dataPlaneStub(env, ref).publish(events, sender));
   const groups = new Map<number, CloudEvent[]>();
   for (const ev of events) {
@@ -65,7 +66,7 @@ export async function publishTo(env: object, ref: OwnerRef, events: CloudEvent[]
   );
   const failed = results.find((r) => !r.ok);
   if (failed) return settleCache(ref, failed);
-  return { ok: true, accepted: events.length };
+  return ok({ accepted: events.length });
 }
 
 function settleCache(ref: OwnerRef, r: PublishResult): PublishResult {

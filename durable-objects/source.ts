@@ -6,6 +6,7 @@ import { compileSchedule, pingEvent, type PingConfig } from "../core/sources/pin
 import { receiveWebhook, type WebhookConfig } from "../core/webhooks/index.js";
 import type { DispatcherPlan, SourceOptions } from "../core/resources/plan.js";
 import { Dispatcher } from "./dispatcher.js";
+import { fail, ok, type Result } from "../core/result.js";
 import { describeSecretSource } from "../core/secrets/refs.js";
 import { secretValue } from "./secret-values.js";
 
@@ -14,7 +15,8 @@ const CRON_GRACE_MS = 5_000;
 /** Forget delivery ids in batches, every this many new ones. */
 const DEDUP_TRIM_EVERY = 200;
 
-export interface WebhookReply {
+/** What the provider hears when a delivery is taken: 202, or a handshake's answer. Refusals are failures (core/result.ts). */
+export interface WebhookAnswer {
   status: number;
   contentType?: string;
   body?: string;
@@ -70,31 +72,31 @@ export class Source extends Dispatcher {
   }
 
   /** Receives one webhook delivery (already size-checked by the Worker). */
-  async receive(headers: [string, string][], body: Uint8Array): Promise<WebhookReply> {
+  async receive(headers: [string, string][], body: Uint8Array): Promise<Result<WebhookAnswer>> {
     this.invoked();
     const cfg = this.webhook;
-    if (!cfg) return { status: 404, body: "no such webhook source; create a WebhookSource first" };
+    if (!cfg) return fail(404, "no such webhook source; create a WebhookSource first");
     // Plans made before secretKeyRefs name bindings as plain strings.
     const sources = cfg.secrets.map((s) => (typeof s === "string" ? { binding: s } : s));
     const secrets = (await Promise.all(sources.map((s) => secretValue(this.env, this.namespace, s)))).filter((v): v is string => v !== undefined && v !== "");
     if (secrets.length === 0) {
       const names = sources.map(describeSecretSource).join(" / ");
       log.error("webhook signing secret not there", { source: this.owner.name, secrets: names });
-      return { status: 503, body: names ? `the signing secret ${names} is not there: create the Secret's key, or set the SECRET_ binding (wrangler secret put)` : "no signing secret of the WebhookSource is there: its status.missingSecrets names what to create" };
+      return fail(503, names ? `the signing secret ${names} is not there: create the Secret's key, or set the SECRET_ binding (wrangler secret put)` : "no signing secret of the WebhookSource is there: its status.missingSecrets names what to create");
     }
     const now = Date.now();
     const r = await receiveWebhook(cfg, secrets, { headers: new Headers(headers), body, now });
     if (r.kind === "reject") {
       this.counters.add(`rejected.${r.status}`);
       log.warn("webhook delivery rejected", { source: this.owner.name, status: r.status, reason: r.message, ...requestTraceFields(new Headers(headers)) });
-      return { status: r.status, body: r.message };
+      return fail(r.status, r.message);
     }
     if (r.kind === "handshake") {
       this.counters.add("handshakes");
-      return { status: r.status, contentType: r.contentType, body: r.body };
+      return ok({ status: r.status, contentType: r.contentType, body: r.body });
     }
     await this.commits.run(() => this.acceptAll([r.event], Date.now()));
-    return { status: 202 };
+    return ok({ status: 202 });
   }
 
   /** Fires the tick due at `tick` unless it already fired; called by the Scheduler and the alarm. */

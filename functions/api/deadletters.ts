@@ -1,5 +1,5 @@
 import type { Context, Hono } from "hono";
-import { ApiError } from "../../core/errors.js";
+import { ApiError, unwrap } from "../../core/errors.js";
 import type { OwnerRef } from "../../core/delivery/messages.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import { dataPlaneStub, partitionRefs } from "../../durable-objects/objects.js";
@@ -99,10 +99,7 @@ async function tailTarget(c: C): Promise<{ kind: string; route?: string; ref: Ow
   const { group, version, ns, plural, name } = c.req.param() as Record<string, string>;
   if (plural === "triggers" || plural === "subscriptions") {
     const stub = c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns!));
-    const r = (await stub.get(ns!, { group: group!, version: version!, plural: plural! }, name!)) as
-      { ok: true; value: { spec?: unknown; metadata: { uid: string } } } | { ok: false; error: { status: number; message: string } };
-    if (!r.ok) throw new ApiError(r.error.status, r.error.message);
-    const obj = r.value;
+    const obj = unwrap<{ spec?: unknown; metadata: { uid: string } }>(await stub.get(ns!, { group: group!, version: version!, plural: plural! }, name!));
     const spec = obj.spec as { broker?: string; channel?: { kind: string; name: string } };
     const ref: OwnerRef = plural === "triggers"
       ? { binding: "BROKER", name: `${ns}/${spec.broker}` }

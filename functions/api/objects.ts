@@ -9,6 +9,7 @@ import { readBody } from "../body.js";
 import { readManifest } from "./manifest.js";
 import { watchResponse } from "./watch.js";
 import { presenter } from "./present.js";
+import type { Result } from "../../core/result.js";
 import { guardEscalation } from "./rbac-guard.js";
 import {
   answer, baseUrl, checkFields, kindAt, type C, afterWrite, live, notFound, type Target, targetOf, unwrap, writeOptions,
@@ -166,8 +167,8 @@ export async function patchObject(c: C): Promise<Response> {
     if (current && !pinned) (next.metadata ??= {}).resourceVersion = current.metadata.resourceVersion;
     const warnings = checkFields(t, next, opts.fieldValidation);
     await guardEscalation(c, t, next);
-    const res = (await t.stub.replace(t.ns, t.path, name, next, baseUrl(c), opts.dryRun)) as unknown as { ok: boolean; error?: { status: number } };
-    if (!res.ok && res.error?.status === 409 && current && !pinned && attempt < 4) continue;
+    const res = (await t.stub.replace(t.ns, t.path, name, next, baseUrl(c), opts.dryRun)) as Result<unknown>;
+    if (!res.ok && res.status === 409 && current && !pinned && attempt < 4) continue;
     const { object, created } = unwrap<{ object: Resource; created: boolean }>(res);
     if (!opts.dryRun) await afterWrite(c, t.ns, created);
     return answer(await show(object), created ? 201 : 200, warnings);

@@ -6,7 +6,8 @@ import { managerOf } from "../../core/kube/managed.js";
 import { apiVersionOf, type KindDef } from "../../core/resources/kind.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import type { Resource } from "../../core/resources/types.js";
-import type { ApiResult, KindPath, Namespace } from "../../durable-objects/namespace.js";
+import type { KindPath, Namespace } from "../../durable-objects/namespace.js";
+import type { Result } from "../../core/result.js";
 import { type C, clusterScope } from "./context.js";
 import { forgetAddresses } from "../ingress/addresses.js";
 
@@ -64,13 +65,7 @@ export function baseUrl(c: C): string {
   return configured || new URL(c.req.url).origin;
 }
 
-/** RPC wraps return types in Rpc.Result; the Namespace methods return plain ApiResult data. */
-export function unwrap<T>(res: unknown): T {
-  const r = res as ApiResult<T>;
-  if (r.ok) return r.value;
-  const e = r.error;
-  throw new ApiError(e.status, e.message, e.causes, e.details, {}, e.reason);
-}
+export { unwrap } from "../../core/errors.js";
 
 export function notFound(t: Target, name: string): ApiError {
   return new ApiError(404, `${t.kind.plural}.${t.kind.group || "core"} "${name}" not found in namespace "${t.ns}"`, [], { name, kind: t.kind.plural, group: t.kind.group }, {}, "NotFound");
@@ -78,10 +73,10 @@ export function notFound(t: Target, name: string): ApiError {
 
 /** The live object (as `show` presents it: a Secret's values opened), or undefined when it does not exist. */
 export async function live(t: Target, name: string, show: (r: Resource) => Promise<Resource> = async (r) => r): Promise<Resource | undefined> {
-  const r = (await t.stub.get(t.ns, t.path, name)) as unknown as ApiResult<Resource>;
+  const r = (await t.stub.get(t.ns, t.path, name)) as Result<Resource>;
   if (r.ok) return show(r.value);
-  if (r.error.status === 404) return undefined;
-  return unwrap(r);
+  if (r.status === 404) return undefined;
+  throw ApiError.from(r);
 }
 
 export interface WriteOptions {

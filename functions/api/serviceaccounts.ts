@@ -1,9 +1,8 @@
 import { Hono, type Context } from "hono";
-import { ApiError } from "../../core/errors.js";
+import { ApiError, unwrap } from "../../core/errors.js";
 import { subjectOf } from "../../core/identity/names.js";
 import { signToken } from "../../core/identity/tokens.js";
 import type { Resource } from "../../core/resources/types.js";
-import type { ApiResult } from "../../durable-objects/namespace.js";
 import type { Env } from "../env.js";
 import type { ApiEnv, C } from "./context.js";
 import { issuerOf, ringOf } from "../identity.js";
@@ -37,12 +36,6 @@ function stub(c: C) {
     throw new ApiError(400, `"${ns}" is not a valid namespace name: use at most 63 lower-case letters, digits and '-'`);
   }
   return { ns, stub: c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns)) };
-}
-
-function unwrap<T>(res: unknown): T {
-  const r = res as ApiResult<T>;
-  if (r.ok) return r.value;
-  throw new ApiError(r.error.status, r.error.message, r.error.causes, r.error.details, {}, r.error.reason);
 }
 
 /** A ServiceAccount as Kubernetes shows it: no spec, no status. */

@@ -30,7 +30,7 @@ async function receive(c: Context<{ Bindings: Env }>, a: Addressable): Promise<R
   if (!plausible(ns, name) || !(await addressExists(c.env, ns, key))) throw missing();
   const stub = c.env.SOURCE.get(c.env.SOURCE.idFromName(key.name));
   const r = await stub.receive([...c.req.raw.headers], body);
-  if (r.status === 404) throw missing();
-  if (r.status >= 400) throw new ApiError(r.status, r.body ?? "refused");
-  return new Response(r.body ?? null, { status: r.status, headers: r.contentType ? { "Content-Type": r.contentType } : {} });
+  if (!r.ok) throw r.status === 404 ? missing() : ApiError.from(r);
+  const answer = r.value;
+  return new Response(answer.body ?? null, { status: answer.status, headers: answer.contentType ? { "Content-Type": answer.contentType } : {} });
 }

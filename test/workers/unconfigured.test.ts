@@ -22,7 +22,7 @@ describe("objects that were never configured", () => {
 
     const sources = env.SOURCE as unknown as DurableObjectNamespace<Source>;
     const s = sources.get(sources.idFromName(`WebhookSource/${uid("ns")}/ghost`));
-    expect((await s.receive([["x-github-event", "push"]], new TextEncoder().encode("{}"))).status).toBe(404);
+    expect(await s.receive([["x-github-event", "push"]], new TextEncoder().encode("{}"))).toMatchObject({ ok: false, status: 404 });
     expect(await s.fire(Date.now())).toBe(false);
     expect(await runInDurableObject(s, (_o, state) => names(state))).toEqual([]);
 
