@@ -8,6 +8,13 @@ import type { Delivery, StoredEvent } from "./ledger/machine.js";
 
 export type { DispatcherStats as BrokerStats, PublishResult } from "./dispatcher.js";
 
+declare module "./env.js" {
+  interface Env {
+    /** One object per Broker (or partition of one). */
+    BROKER: DurableObjectNamespace<Broker>;
+  }
+}
+
 /**
  * One Broker's data plane. Each event is stored with one delivery per Trigger whose filter it
  * matches (filters compiled once per plan, evaluated once per event) before the producer hears

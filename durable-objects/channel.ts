@@ -3,6 +3,13 @@ import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { Delivery, StoredEvent } from "./ledger/machine.js";
 
+declare module "./env.js" {
+  interface Env {
+    /** One object per Channel, InMemoryChannel and internal channel of a flow (or partition of one). */
+    CHANNEL: DurableObjectNamespace<Channel>;
+  }
+}
+
 /**
  * A durable channel: the data plane of Channel, InMemoryChannel, and the internal channels of
  * Sequence and Parallel. Every Subscription gets every event with its own retry state; a

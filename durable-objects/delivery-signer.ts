@@ -6,7 +6,7 @@ import { keyRing, type KeyRing } from "../core/identity/keys.js";
 import { authSettings } from "../core/identity/settings.js";
 import { deliveryToken } from "../core/identity/tokens.js";
 import { standardWebhookHeaders } from "../core/identity/webhook-signature.js";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 import { destinationPolicy, refusal } from "../core/delivery/destinations.js";
 import { deliverInternal } from "./objects.js";
 import { decodeSecretSource, describeSecretSource } from "../core/secrets/refs.js";

@@ -1,6 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 import { Sql } from "./sql.js";
+
+declare module "./env.js" {
+  interface Env {
+    /** The namespaces in use (one instance, "global"), for `kubectl get namespaces` and `-A`. */
+    DIRECTORY: DurableObjectNamespace<Directory>;
+  }
+}
 
 /** A namespace as `/api/v1/namespaces` shows it. */
 export interface NamespaceEntry {

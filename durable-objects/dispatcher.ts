@@ -4,7 +4,7 @@ import type { DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
 import { withObjects } from "../core/addressables.js";
 import { planPartition, planPartitions } from "../core/partitions.js";
 import type { DispatcherPlan, PlanBinding, RoutePlan } from "../core/resources/plan.js";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 import type { KReference } from "../core/resources/types.js";
 import { log } from "../core/log.js";
 import { traceFields } from "../core/cloudevents/trace.js";

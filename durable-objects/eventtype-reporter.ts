@@ -2,7 +2,7 @@ import type { CloudEvent } from "../core/cloudevents/event.js";
 import type { ObservedType } from "../core/resources/eventtypes.js";
 import type { KReference } from "../core/resources/types.js";
 import { log } from "../core/log.js";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 import type { Sql } from "./sql.js";
 
 /** The (type, source) pairs a data-plane object has reported, so a restart does not report them again. */

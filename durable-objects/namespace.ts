@@ -12,13 +12,20 @@ import { rbacObjectsOf } from "../core/rbac/objects.js";
 import type { BindingLike, RoleLike } from "../core/rbac/types.js";
 import { authSettings } from "../core/identity/settings.js";
 import { destinationPolicy } from "../core/delivery/destinations.js";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
 import { eventTypeLimit, NamespaceEventTypes, type Observed } from "./namespace-eventtypes.js";
 import { SecretBox } from "./secret-box.js";
 import { bindingValue } from "../core/secrets/refs.js";
+
+declare module "./env.js" {
+  interface Env {
+    /** One object per namespace: its resources, their status, and the plans of its data-plane objects; one more, the cluster scope's, holds cluster-scoped kinds. */
+    NAMESPACE: DurableObjectNamespace<Namespace>;
+  }
+}
 
 /** Identifies a kind in the URL space: `/apis/{group}/{version}/namespaces/{ns}/{plural}`. */
 export interface KindPath {

@@ -13,6 +13,11 @@ export interface DataPlaneBindings {
   SOURCE: DurableObjectNamespace<Dispatcher>;
 }
 
+/** The Durable Object namespace that runs a data-plane binding (all three share the Dispatcher's RPC surface). */
+export function dispatcherNamespace(env: object, binding: "BROKER" | "CHANNEL" | "SOURCE"): DurableObjectNamespace<Dispatcher> {
+  return (env as DataPlaneBindings)[binding];
+}
+
 /** The stub of the data-plane object `ref` (see core/addressables.ts for what lives where). */
 export function dataPlaneStub(env: object, ref: OwnerRef): DurableObjectStub<Dispatcher> {
   // Broker, Channel and Source all extend Dispatcher, so their stubs share its RPC surface.

@@ -1,7 +1,7 @@
 import type { DispatcherPlan, PlanBinding } from "../core/resources/plan.js";
 import { physicalPlans } from "../core/partitions.js";
 import { log } from "../core/log.js";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 import { dataPlaneStub } from "./objects.js";
 import type { Sql } from "./sql.js";
 

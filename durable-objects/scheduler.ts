@@ -1,8 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { compileSchedule } from "../core/sources/ping.js";
 import { log } from "../core/log.js";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 import { Sql } from "./sql.js";
+
+declare module "./env.js" {
+  interface Env {
+    /** The registry of minute schedules the Cron Trigger fires (one instance, "global"). */
+    SCHEDULER: DurableObjectNamespace<Scheduler>;
+  }
+}
 
 /**
  * The registry behind the Worker's per-minute Cron Trigger: every PingSource whose schedule falls

@@ -1,5 +1,5 @@
 import { bindingValue, type SecretSource } from "../core/secrets/refs.js";
-import type { Env } from "../functions/env.js";
+import type { Env } from "./env.js";
 
 /**
  * Values of the secrets routes and sources name (core/secrets/refs.ts), wherever they are needed:

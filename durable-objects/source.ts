@@ -10,6 +10,13 @@ import { fail, ok, type Result } from "../core/result.js";
 import { describeSecretSource } from "../core/secrets/refs.js";
 import { secretValue } from "./secret-values.js";
 
+declare module "./env.js" {
+  interface Env {
+    /** One object per WebhookSource and PingSource. */
+    SOURCE: DurableObjectNamespace<Source>;
+  }
+}
+
 /** A minute tick not yet fired by the Cron Trigger fires from the alarm this long after it is due. */
 const CRON_GRACE_MS = 5_000;
 /** Forget delivery ids in batches, every this many new ones. */
