@@ -4,21 +4,19 @@ import { ok, type Result } from "../core/result.js";
 import { admit } from "../core/resources/admit.js";
 import { apiVersionOf, type KindDef } from "../core/resources/kind.js";
 import type { ReplayReport } from "../core/resources/plan.js";
-import { reconcileNamespace } from "../core/resources/reconcile.js";
 import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
 import type { KReference, Resource } from "../core/resources/types.js";
 import type { ObservedType } from "../core/resources/eventtypes.js";
 import { rbacObjectsOf } from "../core/rbac/objects.js";
 import type { BindingLike, RoleLike } from "../core/rbac/types.js";
-import { authSettings } from "../core/identity/settings.js";
-import { destinationPolicy } from "../core/delivery/destinations.js";
 import type { Env } from "./env.js";
 import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
 import { eventTypeLimit, NamespaceEventTypes, type Observed } from "./namespace-eventtypes.js";
 import { SecretBox } from "./secret-box.js";
-import { bindingValue } from "../core/secrets/refs.js";
+import { NamespaceReconciler } from "./namespace-reconcile.js";
+import { keyOf, randomSuffix } from "./resource-keys.js";
 
 declare module "./env.js" {
   interface Env {
@@ -43,10 +41,6 @@ const SCHEMA = [
 /** Progress of jobs (Replays) as their data-plane objects report it, one row per partition. */
 const REPORTS_SCHEMA = ["CREATE TABLE reports (uid TEXT NOT NULL, part INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (uid, part))"];
 
-function keyOf(apiVersion: string, kind: string, name: string): string {
-  return `${apiVersion}/${kind}/${name}`;
-}
-
 /**
  * The control plane of one namespace: it stores its resources, reconciles their status after every
  * write (whole namespace, so a Broker appearing makes its waiting Triggers ready), and hands each
@@ -57,11 +51,11 @@ export class Namespace extends DurableObject<Env> {
   private readonly objects = new Map<string, Resource>();
   private rv: number;
   private begun = false;
-  private sync: Promise<void> = Promise.resolve();
   private readonly history: ChangeLog;
   private readonly pusher: PlanPusher;
   private readonly eventTypes: NamespaceEventTypes;
   private readonly secrets: SecretBox;
+  private readonly reconciler: NamespaceReconciler;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,6 +73,10 @@ export class Namespace extends DurableObject<Env> {
       upcomingRv: () => this.upcomingRv(), nextRv: () => this.nextRv(),
     }, eventTypeLimit(env));
     this.secrets = new SecretBox(env);
+    this.reconciler = new NamespaceReconciler({
+      env, db: this.db, objects: this.objects, history: this.history, pusher: this.pusher, eventTypes: this.eventTypes,
+      rv: () => this.rv, nextRv: () => this.nextRv(), setMeta: (k, v) => this.setMeta(k, v),
+    });
   }
 
   /** `?dryRun=All` on a write: admission and status as the write would give them, nothing stored. */
@@ -250,7 +248,7 @@ export class Namespace extends DurableObject<Env> {
 
   private find(ns: string, kind: KindDef, name: string): Resource {
     const obj = this.objects.get(keyOf(apiVersionOf(kind), kind.kind, name));
-    if (!obj) throw new ApiError(404, `${kind.plural} "${name}" not found in namespace "${ns}"`, [], { name, kind: kind.plural, group: kind.group });
+    if (!obj) throw new ApiError(404, `${kind.plural} "${name}" not found${ns ? ` in namespace "${ns}"` : ""}`, [], { name, kind: kind.plural, group: kind.group });
     return obj;
   }
 
@@ -265,45 +263,12 @@ export class Namespace extends DurableObject<Env> {
     return this.objects.get(key)!;
   }
 
-  /** The object a write would store, with the status reconciling would give it; nothing is kept. */
   private preview(ns: string, obj: Resource, baseUrl: string): Resource {
-    const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
-    const world = [...this.objects].filter(([k]) => k !== key).map(([, r]) => structuredClone(r));
-    world.push(obj);
-    reconcileNamespace(world, ns, baseUrl, new Date().toISOString(), (name) => this.hasSecret(name), authSettings(this.env), this.progress, destinationPolicy(this.env));
-    return obj;
+    return this.reconciler.preview(ns, obj, baseUrl);
   }
 
-  private readonly progress = (uid: string): ReplayReport[] =>
-    this.db.all<{ body: string }>("SELECT body FROM reports WHERE uid = ? ORDER BY part", uid).map((r) => JSON.parse(r.body) as ReplayReport);
-
-  /** Whether a binding a resource names is set (only SECRET_ bindings may be named: core/secrets/refs.ts). */
-  private hasSecret(name: string): boolean {
-    return bindingValue(this.env, name) !== undefined;
-  }
-
-  /** Recomputes statuses, saves the changed ones, and sends changed plans; one at a time. */
   private reconcile(ns: string, baseUrl: string): Promise<void> {
-    const run = async () => {
-      this.setMeta("namespace", ns);
-      this.setMeta("baseUrl", baseUrl);
-      const hasSecret = (name: string) => this.hasSecret(name);
-      let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress, destinationPolicy(this.env));
-      if (this.eventTypes.declared(ns)) {
-        const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress, destinationPolicy(this.env));
-        changed = [...new Set([...changed, ...again.changed])];
-        plans = again.plans;
-      }
-      for (const r of changed) {
-        // A new status is a change clients can observe: it gets its own resourceVersion (issue 15).
-        r.metadata.resourceVersion = this.nextRv();
-        this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", keyOf(r.apiVersion, r.kind, r.metadata.name), JSON.stringify(r));
-        this.history.record("MODIFIED", r);
-      }
-      await this.pusher.push(plans, this.rv);
-    };
-    this.sync = this.sync.then(run, run);
-    return this.sync;
+    return this.reconciler.run(ns, baseUrl);
   }
 
   /** Runs an API call: its value, or its ApiError as the failure it crosses the RPC boundary as. */
@@ -335,10 +300,4 @@ export class Namespace extends DurableObject<Env> {
     this.begin();
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
-}
-
-function randomSuffix(): string {
-  const alphabet = "bcdfghjklmnpqrstvwxz2456789";
-  const bytes = crypto.getRandomValues(new Uint8Array(5));
-  return [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
 }

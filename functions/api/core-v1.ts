@@ -5,7 +5,6 @@ import { table, tableContentType, tableVersion, parseIncludeObject } from "../..
 import { KINDS } from "../../core/resources/registry.js";
 import type { Resource } from "../../core/resources/types.js";
 import type { NamespaceEntry } from "../../durable-objects/directory.js";
-import type { Env } from "../env.js";
 import type { ApiEnv } from "./context.js";
 import { isKubeProtobuf, protobufObjectMeta } from "../../core/kube/protobuf.js";
 import { readBody } from "../body.js";

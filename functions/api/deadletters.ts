@@ -1,10 +1,9 @@
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import { ApiError, unwrap } from "../../core/errors.js";
 import type { OwnerRef } from "../../core/delivery/messages.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import { dataPlaneStub, partitionRefs } from "../../durable-objects/objects.js";
 import { TAIL_PROTOCOL } from "../../core/tail.js";
-import type { Env } from "../env.js";
 import type { ApiEnv, C } from "./context.js";
 
 const base = "/:group/:version/namespaces/:ns/:plural/:name";

@@ -5,7 +5,6 @@ import {
 } from "../../core/kube/discovery.js";
 import { contentHash, groupVersions, v2Document, v3Document } from "../../core/kube/openapi.js";
 import { KINDS } from "../../core/resources/registry.js";
-import type { Env } from "../env.js";
 import type { ApiEnv } from "./context.js";
 import { answer, type C } from "./request.js";
 

@@ -1,9 +1,8 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { ApiError, unwrap } from "../../core/errors.js";
 import { subjectOf } from "../../core/identity/names.js";
 import { signToken } from "../../core/identity/tokens.js";
 import type { Resource } from "../../core/resources/types.js";
-import type { Env } from "../env.js";
 import type { ApiEnv, C } from "./context.js";
 import { issuerOf, ringOf } from "../identity.js";
 import { readManifest } from "./manifest.js";
