@@ -19,9 +19,19 @@ import { secretValue } from "./secret-values.js";
  */
 export function ownAttempt(env: Env, spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
   if (spec.internal && spec.object) return deliverInternal(env, spec.object, spec, event);
-  const refused = spec.internal ? undefined : refusal(spec.url, destinationPolicy(env));
-  if (refused) return Promise.resolve({ id: spec.id, gen: spec.gen, ok: false, error: refused, errorData: new TextEncoder().encode(refused) });
+  const refused = refusedDestination(env, spec);
+  if (refused) return Promise.resolve(refused);
   return attempt(spec, event, { maxReplyBytes: maxEventBytes(env), sign: deliverySigner(env) });
+}
+
+/**
+ * The failed outcome of an attempt DESTINATION_POLICY does not allow (core/delivery/destinations.ts),
+ * saying why, or undefined when the destination may be called. For every HTTP attempt, the queue
+ * consumers' included.
+ */
+export function refusedDestination(env: Env, spec: AttemptSpec): DeliveryOutcome | undefined {
+  const refused = spec.internal ? undefined : refusal(spec.url, destinationPolicy(env));
+  return refused ? { id: spec.id, gen: spec.gen, ok: false, error: refused, errorData: new TextEncoder().encode(refused) } : undefined;
 }
 
 /**
