@@ -1,5 +1,5 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
-import { TAIL_PROTOCOL, type TailDelivery, type TailEvent } from "../core/tail.js";
+import { TAIL_PROTOCOL, tailUpgradeHeaders, type TailDelivery, type TailEvent } from "../core/tail.js";
 
 export { TAIL_PROTOCOL };
 
@@ -28,20 +28,24 @@ export class Tail {
     return this.watchers > 0;
   }
 
-  /** The object's fetch(): WebSocket upgrades for the live tail (`?route=<uid>` limits it to one route's deliveries). */
+  /**
+   * The object's fetch(): WebSocket upgrades for the live tail (`?route=<uid>` limits it to one
+   * route's deliveries). The request carries the client's `Sec-WebSocket-Protocol`, forwarded by
+   * the Worker, so the answer names the subprotocol only when the client asked for it.
+   */
   upgrade(request: Request, configured: boolean): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     if (!configured) return new Response("not found", { status: 404 });
-    return this.accept(new URL(request.url).searchParams.get("route") ?? undefined);
+    return this.accept(new URL(request.url).searchParams.get("route") ?? undefined, request.headers.get("sec-websocket-protocol"));
   }
 
   /** Accepts a WebSocket upgrade; `route` limits the socket to one route's deliveries. */
-  accept(route: string | undefined): Response {
+  accept(route: string | undefined, offered: string | null): Response {
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, route ? [`route:${route}`] : ["all"]);
     this.watchers = this.ctx.getWebSockets().length;
-    return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": TAIL_PROTOCOL } });
+    return new Response(null, { status: 101, webSocket: client, headers: tailUpgradeHeaders(offered) });
   }
 
   /** A socket went away (from the object's webSocketClose / webSocketError). */

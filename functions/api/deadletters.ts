@@ -3,7 +3,7 @@ import { ApiError } from "../../core/errors.js";
 import type { OwnerRef } from "../../core/delivery/messages.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import { dataPlaneStub, partitionRefs } from "../../durable-objects/objects.js";
-import { TAIL_PROTOCOL } from "../../core/tail.js";
+import { tailUpgradeHeaders } from "../../core/tail.js";
 import type { Env } from "../env.js";
 
 type C = Context<{ Bindings: Env }>;
@@ -86,16 +86,18 @@ export function registerDeadLetterRoutes(api: Hono<{ Bindings: Env }>): void {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(400, "the tail is a WebSocket: connect with a WebSocket client (for example `eddy tail` or the console)");
     }
-    const { kind, route, ref, parts } = await tailTarget(c);
-    void kind;
+    const { route, ref, parts } = await tailTarget(c);
     const query = route ? `?route=${encodeURIComponent(route)}` : "";
-    if (parts.length === 1) return dataPlaneStub(c.env, parts[0]!).fetch(new Request(`https://tail/${ref.name}${query}`, { headers: { Upgrade: "websocket" } }));
-    return relay(c, parts, query);
+    // The object answers the subprotocol only when the client offered it (core/tail.ts).
+    const offered = c.req.header("sec-websocket-protocol");
+    const headers: Record<string, string> = { Upgrade: "websocket", ...(offered ? { "Sec-WebSocket-Protocol": offered } : {}) };
+    if (parts.length === 1) return dataPlaneStub(c.env, parts[0]!).fetch(new Request(`https://tail/${ref.name}${query}`, { headers }));
+    return relay(c, parts, query, offered);
   });
 }
 
 /** The objects a tail watches: an addressable's partitions, or a Trigger's Broker limited to that Trigger. */
-async function tailTarget(c: C): Promise<{ kind: string; route?: string; ref: OwnerRef; parts: OwnerRef[] }> {
+async function tailTarget(c: C): Promise<{ route?: string; ref: OwnerRef; parts: OwnerRef[] }> {
   const { group, version, ns, plural, name } = c.req.param() as Record<string, string>;
   if (plural === "triggers" || plural === "subscriptions") {
     const stub = c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns!));
@@ -109,14 +111,13 @@ async function tailTarget(c: C): Promise<{ kind: string; route?: string; ref: Ow
       : { binding: "CHANNEL", name: `${spec.channel?.kind}/${ns}/${spec.channel?.name}` };
     const parts = await partitionRefs(c.env, ref);
     if (!parts) throw new ApiError(404, `the ${plural === "triggers" ? "Broker" : "channel"} of ${name} does not exist`);
-    return { kind: plural, route: obj.metadata.uid, ref, parts };
+    return { route: obj.metadata.uid, ref, parts };
   }
-  const { ref, parts } = await owner(c);
-  return { kind: plural!, ref, parts };
+  return owner(c);
 }
 
 /** One WebSocket for the client, fed by one per partition (a partitioned owner). */
-async function relay(c: C, parts: OwnerRef[], query: string): Promise<Response> {
+async function relay(c: C, parts: OwnerRef[], query: string, offered: string | undefined): Promise<Response> {
   const pair = new WebSocketPair();
   const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
   server.accept();
@@ -130,5 +131,5 @@ async function relay(c: C, parts: OwnerRef[], query: string): Promise<Response> 
     upstream.push(ws);
   }
   server.addEventListener("close", () => upstream.forEach((ws) => ws.close(1000, "bye")));
-  return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": TAIL_PROTOCOL } });
+  return new Response(null, { status: 101, webSocket: client, headers: tailUpgradeHeaders(offered) });
 }
