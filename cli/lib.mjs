@@ -81,7 +81,10 @@ export function request(url, { method = "GET", headers = {}, body, insecure = fa
   const u = new URL(url);
   const lib = u.protocol === "https:" ? https : http;
   return new Promise((resolvePromise, reject) => {
-    const req = lib.request(u, { method, headers, rejectUnauthorized: !(insecure || isLoopback(url)) }, (res) => {
+    // Every body is framed with Content-Length: Node leaves a GET, DELETE or OPTIONS body unframed
+    // otherwise, and its bytes become the next request on the connection (docs/known-issues.md).
+    const framed = body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
+    const req = lib.request(u, { method, headers: framed, rejectUnauthorized: !(insecure || isLoopback(url)) }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
