@@ -26,6 +26,7 @@ import { ArchiveReplay } from "./archive-replay.js";
 import { SenderGuard } from "./sender.js";
 import type { Sender } from "../core/identity/policy.js";
 import { ownAttempt } from "./delivery-signer.js";
+import { placedOwner } from "./objects.js";
 import { Sql } from "./sql.js";
 
 export type { DispatcherStats, PublishResult } from "./dispatcher-results.js";
@@ -101,7 +102,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   }
 
   get owner(): OwnerRef {
-    return { binding: this.binding, name: this.plan?.key ?? "(unconfigured)" };
+    // Placed owners (core/placement.ts) name their placement, so queue consumers reach this object.
+    return placedOwner(this.binding, this.plan);
   }
 
   get namespace(): string {

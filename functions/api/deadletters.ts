@@ -5,6 +5,7 @@ import { kindByPath } from "../../core/resources/registry.js";
 import { dataPlaneStub, partitionRefs } from "../../durable-objects/objects.js";
 import { tailUpgradeHeaders } from "../../core/tail.js";
 import type { Env } from "../env.js";
+import { placed } from "../placement.js";
 
 type C = Context<{ Bindings: Env }>;
 const base = "/:group/:version/namespaces/:ns/:plural/:name";
@@ -16,7 +17,7 @@ async function owner(c: C): Promise<{ ref: OwnerRef; parts: OwnerRef[] }> {
   if (!kind?.dataPlane || kind.kind === "Sequence" || kind.kind === "Parallel") {
     throw new ApiError(404, `${plural} keep no dead letters and have no tail; Brokers, Channels and InMemoryChannels do`);
   }
-  const ref = kind.dataPlane(ns!, name!);
+  const ref = await placed(c.env, kind.dataPlane(ns!, name!), { kind: kind.kind, ns: ns!, name: name! });
   const parts = await partitionRefs(c.env, ref);
   if (!parts) throw new ApiError(404, `${plural} "${name}" not found in namespace "${ns}"`);
   return { ref, parts };
@@ -106,9 +107,9 @@ async function tailTarget(c: C): Promise<{ route?: string; ref: OwnerRef; parts:
     if (!r.ok) throw new ApiError(r.error.status, r.error.message);
     const obj = r.value;
     const spec = obj.spec as { broker?: string; channel?: { kind: string; name: string } };
-    const ref: OwnerRef = plural === "triggers"
-      ? { binding: "BROKER", name: `${ns}/${spec.broker}` }
-      : { binding: "CHANNEL", name: `${spec.channel?.kind}/${ns}/${spec.channel?.name}` };
+    const ref = plural === "triggers"
+      ? await placed(c.env, { binding: "BROKER", name: `${ns}/${spec.broker}` }, { kind: "Broker", ns: ns!, name: String(spec.broker) })
+      : await placed(c.env, { binding: "CHANNEL", name: `${spec.channel?.kind}/${ns}/${spec.channel?.name}` }, { kind: String(spec.channel?.kind), ns: ns!, name: String(spec.channel?.name) });
     const parts = await partitionRefs(c.env, ref);
     if (!parts) throw new ApiError(404, `the ${plural === "triggers" ? "Broker" : "channel"} of ${name} does not exist`);
     return { route: obj.metadata.uid, ref, parts };
