@@ -37,6 +37,8 @@ describe("kept dead letters", () => {
     expect((await call("POST", `${base(ns)}/deadletters/redrive`, { ids })).body).toEqual({ redriven: 2, skipped: [] });
     const got = await waitLog(good, 2);
     expect(got.map((r) => r.headers["ce-id"]).sort()).toEqual(["d1", "d2"]);
+    // As first sent: the error extensions of the last failure stay with the kept entry.
+    for (const r of got) expect(Object.keys(r.headers).filter((h) => h.startsWith("ce-knativeerror"))).toEqual([]);
     await expect.poll(async () => (await call("GET", `${base(ns)}/deadletters`)).body.items.map((e: any) => e.eventId)).toEqual(["d3"]);
 
     const last = (await call("GET", `${base(ns)}/deadletters`)).body.items[0].id;
