@@ -36,7 +36,8 @@ export function deadLettersUrl(of, server, namespace) {
 
 function table(items) {
   if (!items.length) return "No dead letters.\n";
-  const rows = [["ID", "EVENT", "TYPE", "ROUTE", "STATUS", "REASON", "ATTEMPTS", "AT"], ...items.map((e) => [e.id, e.eventId, e.type, e.route, String(e.status ?? "-"), e.reason, String(e.attempts), e.at])];
+  const by = items.some((e) => e.subscription !== undefined) ? "SUBSCRIPTION" : "TRIGGER";
+  const rows = [["ID", "EVENT", "TYPE", by, "STATUS", "REASON", "ATTEMPTS", "AT"], ...items.map((e) => [e.id, e.eventId, e.type, e.trigger ?? e.subscription ?? e.route ?? "", String(e.status ?? "-"), e.reason, String(e.attempts), e.at])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
 }

@@ -10,7 +10,9 @@ interface Entry {
   eventId?: string;
   type?: string;
   source?: string;
-  route?: string;
+  /** The Trigger (Brokers) or Subscription (channels) that could not deliver it. */
+  trigger?: string;
+  subscription?: string;
   status?: number;
   reason?: string;
   attempts?: number;
@@ -119,7 +121,7 @@ export function deadLettersView(ctx: Ctx, r: { ns: string; plural: string; name:
             h("td", {}, h("button", { type: "button", class: "linklike", onclick: () => void open(e.id) }, e.eventId ?? e.id)),
             h("td", {}, e.type ?? ""),
             h("td", {}, e.source ?? ""),
-            h("td", {}, e.route ?? ""),
+            h("td", {}, e.trigger ?? e.subscription ?? ""),
             h("td", {}, e.status ? String(e.status) : ""),
             h("td", {}, e.reason ?? ""),
             h("td", {}, e.attempts !== undefined ? String(e.attempts) : ""),

@@ -34,6 +34,12 @@ function split(id: string, parts: OwnerRef[]): { part: OwnerRef; id: string } {
 
 const tag = (i: number, parts: OwnerRef[], id: string) => (parts.length === 1 ? id : `${i}.${id}`);
 
+/** An entry as users name what could not deliver it: its `trigger` (Brokers) or `subscription` (channels). */
+function routeNamed<T extends { route?: unknown }>(entry: T, plural: string): Omit<T, "route"> & Record<string, unknown> {
+  const { route, ...rest } = entry;
+  return { ...rest, [plural === "brokers" ? "trigger" : "subscription"]: route };
+}
+
 /**
  * Kept dead letters and the live tail of an addressable (issue: archive and replay):
  * `GET .../{brokers|channels|inmemorychannels}/{name}/deadletters[/{id}]`, `POST .../deadletters/redrive`,
@@ -44,7 +50,7 @@ export function registerDeadLetterRoutes(api: Hono<{ Bindings: Env }>): void {
     const { parts } = await owner(c);
     const route = c.req.query("trigger") ?? c.req.query("subscription");
     const lists = await Promise.all(parts.map((p) => dataPlaneStub(c.env, p).deadLetterList(route)));
-    const items = lists.flatMap((l, i) => (l ?? []).map((e) => ({ ...e, id: tag(i, parts, e.id) })));
+    const items = lists.flatMap((l, i) => (l ?? []).map((e) => routeNamed({ ...e, id: tag(i, parts, e.id) }, c.req.param("plural")!)));
     items.sort((a, b) => (a.at < b.at ? 1 : -1));
     return c.json({ kind: "DeadLetterList", items });
   });
@@ -73,7 +79,7 @@ export function registerDeadLetterRoutes(api: Hono<{ Bindings: Env }>): void {
     const { part, id } = split(c.req.param("id"), parts);
     const got = (await dataPlaneStub(c.env, part).deadLetterGet(id)) as Record<string, unknown> | null | undefined;
     if (!got) throw new ApiError(404, `dead letter "${c.req.param("id")}" not found (redriven, purged, or past its retention)`);
-    return c.json({ ...got, id: c.req.param("id") });
+    return c.json(routeNamed({ ...got, id: c.req.param("id") }, c.req.param("plural")!));
   });
 
   api.delete(`${base}/deadletters/:id`, async (c) => {

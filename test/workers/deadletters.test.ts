@@ -23,7 +23,8 @@ describe("kept dead letters", () => {
     await expect.poll(async () => (await call("GET", `${base(ns)}/deadletters`)).body.items?.length).toBe(3);
     const list = (await call("GET", `${base(ns)}/deadletters`)).body.items as any[];
     expect(list.map((e) => e.eventId).sort()).toEqual(["d1", "d2", "d3"]);
-    expect(list[0]).toMatchObject({ type: "t", source: "/s", route: "orders", status: 503, reason: "retries-exhausted", attempts: 1 });
+    expect(list[0]).toMatchObject({ type: "t", source: "/s", trigger: "orders", status: 503, reason: "retries-exhausted", attempts: 1 });
+    expect(list[0]).not.toHaveProperty("route");
 
     const one = await call("GET", `${base(ns)}/deadletters/${list.find((e) => e.eventId === "d1").id}`);
     expect(one.status).toBe(200);
