@@ -49,6 +49,11 @@ export interface TailDelivery {
   outcome: TailOutcome;
   status?: number;
   attempt: number;
+  /**
+   * Why an event was dropped before any delivery (`no-matching-trigger`, `no-subscribers`,
+   * `ttl-exhausted`): then `route` is empty, `attempt` 0 and `outcome` "dropped".
+   */
+  reason?: string;
 }
 
 export type TailMessage = TailEvent | TailDelivery;

@@ -77,6 +77,13 @@ export class Tail {
     this.send(text, [...this.ctx.getWebSockets("all"), ...this.ctx.getWebSockets(`route:${routeUid}`)]);
   }
 
+  /** An event dropped on purpose before any delivery (no Trigger matched, no Subscription, TTL): its only outcome. */
+  dropped(ev: CloudEvent, reason: string): void {
+    if (!this.watching) return;
+    const msg: TailDelivery = { kind: "delivery", at: new Date().toISOString(), eventId: String(ev.attrs.id ?? ""), route: "", hop: "subscriber", outcome: "dropped", attempt: 0, reason };
+    this.send(JSON.stringify(msg), this.ctx.getWebSockets("all"));
+  }
+
   private send(text: string, sockets: WebSocket[]): void {
     for (const ws of sockets) {
       try {

@@ -36,6 +36,7 @@ export function tailUrl(target, server, namespace) {
 /** One human line per tail message. */
 export function line(m) {
   if (m.kind === "event") return `${m.at}  event     ${m.attrs.id}  ${m.attrs.type}  ${m.attrs.source}  ${m.size} B${m.dataPreview ? `  ${m.dataPreview.replace(/\s+/g, " ").slice(0, 80)}` : ""}`;
+  if (!m.route && m.outcome === "dropped") return `${m.at}  ${m.outcome.padEnd(9)} ${m.eventId}  (${m.reason ?? "no route"})`;
   return `${m.at}  ${m.outcome.padEnd(9)} ${m.eventId}  → ${m.route} (${m.hop}, attempt ${m.attempt}${m.status ? `, HTTP ${m.status}` : ""})`;
 }
 

@@ -35,7 +35,7 @@ function split(id: string, parts: OwnerRef[]): { part: OwnerRef; id: string } {
 const tag = (i: number, parts: OwnerRef[], id: string) => (parts.length === 1 ? id : `${i}.${id}`);
 
 /** An entry as users name what could not deliver it: its `trigger` (Brokers) or `subscription` (channels). */
-function routeNamed<T extends { route?: unknown }>(entry: T, plural: string): Omit<T, "route"> & Record<string, unknown> {
+function routeNamed<T extends object>(entry: T & { route?: unknown }, plural: string): Omit<T, "route"> & Record<string, unknown> {
   const { route, ...rest } = entry;
   return { ...rest, [plural === "brokers" ? "trigger" : "subscription"]: route };
 }

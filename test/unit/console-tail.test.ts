@@ -81,6 +81,13 @@ describe("tail model", () => {
   });
 });
 
+describe("the outcome of an event dropped before any delivery", () => {
+  it("says dropped and why", () => {
+    expect(outcomeText({ kind: "delivery", at: "2026-12-07T10:00:00Z", eventId: "e", route: "", hop: "subscriber", outcome: "dropped", attempt: 0, reason: "no-matching-trigger" })).toBe("dropped: no-matching-trigger");
+    expect(outcomeText({ kind: "delivery", at: "2026-12-07T10:00:00Z", eventId: "e", route: "t", hop: "subscriber", outcome: "dropped", attempt: 2 })).toBe("t: dropped (attempt 2)");
+  });
+});
+
 describe("the tail's subprotocol answer", () => {
   it("names eddy.tail.v1 only when the client offered it, never the token subprotocol", () => {
     expect(tailProtocolFor(undefined)).toBeUndefined();
