@@ -26,7 +26,7 @@ export function replaysPanel(ctx: Ctx, ns: string, owner: { kind: string; name: 
       const key = JSON.stringify(mine.map((r) => [r.metadata.name, r.metadata.resourceVersion]));
       if (key === shown) return;
       shown = key;
-      body.replaceChildren(mine.length ? table(ns, mine, owner.kind === "Broker" ? "Trigger" : "Subscription") : h("p", { class: "hint" }, `No Replay of this ${owner.kind} yet: \`npx eddy replay ${owner.kind.toLowerCase()}:${owner.name} -n ${ns} --from -15m\` creates one (it must archive: eddy.dev/archive-retention).`));
+      body.replaceChildren(mine.length ? table(ns, mine, owner.kind === "Broker" ? "Trigger" : "Subscription") : h("p", { class: "hint" }, `No Replay of this ${owner.kind} yet: `, h("code", {}, `npx eddy replay ${owner.kind.toLowerCase()}:${owner.name} -n ${ns} --from -15m`), " creates one (it must archive: eddy.dev/archive-retention)."));
     } catch (e) {
       body.replaceChildren(h("p", { class: "error" }, (e as { status?: number }).status === 404 ? "This server serves no Replays." : `Could not list Replays: ${(e as Error).message}`));
     }
