@@ -23,6 +23,7 @@ export const KINDS: readonly KindInfo[] = [
   { plural: "pingsources", kind: "PingSource", group: "sources.knative.dev", version: "v1", role: "source" },
   { plural: "webhooksources", kind: "WebhookSource", group: "sources.eddy.dev", version: "v1alpha1", role: "source" },
   { plural: "eventtypes", kind: "EventType", group: "eventing.knative.dev", version: "v1beta3", role: "other" },
+  { plural: "replays", kind: "Replay", group: "eventing.eddy.dev", version: "v1alpha1", role: "other" },
 ];
 
 export function byPlural(plural: string): KindInfo | undefined {

@@ -26,7 +26,7 @@ export function readiness(o: KObject): Readiness {
   const conds: any[] = Array.isArray(o.status?.conditions) ? o.status.conditions : [];
   const ready = conds.find((c) => c?.type === "Ready") ?? conds.find((c) => c?.type === "Succeeded");
   if (!ready) return { state: "unknown", text: "no Ready condition yet" };
-  if (ready.status === "True") return { state: "ready", text: "Ready" };
+  if (ready.status === "True") return { state: "ready", text: ready.type === "Succeeded" ? "Succeeded" : "Ready" };
   const why = [ready.reason, ready.message].filter((x) => typeof x === "string" && x).join(": ");
   return { state: ready.status === "False" ? "not-ready" : "unknown", text: why || `Ready ${ready.status}` };
 }

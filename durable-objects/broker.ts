@@ -18,6 +18,7 @@ export class Broker extends Dispatcher {
   protected readonly binding = "BROKER" as const;
   private filters: { uid: string; filter: CompiledFilter }[] = [];
 
+  /** A drop is counted and listed by the Dispatcher, and shown as the event's outcome in the live tail. */
   protected accept(ev: CloudEvent, now: number, archive: boolean): void {
     const entered = enterBroker(ev, incomingTtl(ev), now);
     if (!entered) this.dropEvent(ev, "ttl-exhausted", "knativebrokerttl reached 0: the event looped through Brokers too often", now);

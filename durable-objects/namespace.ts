@@ -9,6 +9,7 @@ import type { KReference, Resource } from "../core/resources/types.js";
 import { autoEventType, type ObservedType } from "../core/resources/eventtypes.js";
 import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
 import { log } from "../core/log.js";
+import { PLACEABLE_KINDS, placementOf, type Placement } from "../core/placement.js";
 import { authSettings } from "../core/identity/settings.js";
 import type { Env } from "../functions/env.js";
 import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
@@ -176,6 +177,16 @@ export class Namespace extends DurableObject<Env> {
     this.db.run("INSERT OR REPLACE INTO reports (uid, part, body) VALUES (?, ?, ?)", uid, report.partition, JSON.stringify(report));
     const base = this.meta("baseUrl");
     if (base) await this.reconcile(ns, base);
+  }
+
+  /**
+   * Where the objects of a Broker, Channel or InMemoryChannel are placed (its `eddy.dev/jurisdiction`
+   * and `eddy.dev/location-hint`); null when there is no such object. The Worker asks before it
+   * addresses them (functions/placement.ts), as an object's id depends on its jurisdiction.
+   */
+  async placement(kind: string, name: string): Promise<Placement | null> {
+    const r = [...this.objects.values()].find((o) => o.kind === kind && o.metadata.name === name && PLACEABLE_KINDS.includes(o.kind));
+    return r ? placementOf(r.metadata.annotations) : null;
   }
 
   override async alarm(): Promise<void> {

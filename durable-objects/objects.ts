@@ -4,6 +4,8 @@ import { partitionKey, partitionOf } from "../core/partitions.js";
 import type { Dispatcher, DispatcherStats, PublishResult } from "./dispatcher.js";
 import type { Sender } from "../core/identity/policy.js";
 import type { MeterSnapshot } from "./meter.js";
+import type { Placement } from "../core/placement.js";
+import type { DispatcherPlan, PlanBinding } from "../core/resources/plan.js";
 
 /** The bindings of the data-plane objects (Broker, Channel, Source share the Dispatcher RPC surface). */
 export interface DataPlaneBindings {
@@ -12,11 +14,53 @@ export interface DataPlaneBindings {
   SOURCE: DurableObjectNamespace<Dispatcher>;
 }
 
-/** The stub of the data-plane object `ref` (see core/addressables.ts for what lives where). */
-export function dataPlaneStub(env: object, ref: OwnerRef): DurableObjectStub<Dispatcher> {
+/** A data-plane object's name with where its owner was placed (core/placement.ts). */
+export type PlacedRef = OwnerRef & { placement?: Placement };
+
+/** Namespaces found without jurisdictions: workerd's (npm start, tests) throw for every one. */
+const withoutJurisdictions = new WeakSet<object>();
+
+/**
+ * The stub of the data-plane object `ref` (see core/addressables.ts for what lives where), in its
+ * owner's jurisdiction and with its location hint. On Cloudflare the same name gives another id
+ * in each jurisdiction. workerd has no jurisdictions ("Jurisdiction restrictions are not
+ * implemented in workerd") and ignores location hints; there Eddy keeps what matters for
+ * correctness: a placed owner's objects are other objects than an unplaced one's, their ids
+ * derived from the jurisdiction and the name, so every path that forgets the placement fails
+ * locally as it would on Cloudflare. Any other failure of `jurisdiction()` is thrown: an object is
+ * never silently put outside the jurisdiction it asked for.
+ */
+export function dataPlaneStub(env: object, ref: PlacedRef): DurableObjectStub<Dispatcher> {
   // Broker, Channel and Source all extend Dispatcher, so their stubs share its RPC surface.
   const ns = (env as DataPlaneBindings)[ref.binding];
-  return ns.get(ns.idFromName(ref.name));
+  const { jurisdiction, locationHint } = ref.placement ?? {};
+  const within = jurisdiction ? inJurisdiction(ns, jurisdiction) : ns;
+  const id = within === ns && jurisdiction ? ns.idFromName(`${jurisdiction}:${ref.name}`) : within.idFromName(ref.name);
+  return locationHint ? within.get(id, { locationHint }) : within.get(id);
+}
+
+/** The namespace restricted to a jurisdiction; the namespace itself where the runtime has none (workerd). */
+function inJurisdiction(ns: DurableObjectNamespace<Dispatcher>, j: string): DurableObjectNamespace<Dispatcher> {
+  if (withoutJurisdictions.has(ns)) return ns;
+  try {
+    // workers-types 4.20260426 predates the "us" jurisdiction (2026-06-26); the runtime takes it.
+    return ns.jurisdiction(j as DurableObjectJurisdiction);
+  } catch (e) {
+    if (!/not implemented in workerd/i.test(String((e as Error)?.message ?? e))) throw e;
+    withoutJurisdictions.add(ns);
+    return ns;
+  }
+}
+
+/** The ref of a data-plane object as its plan names it, with its owner's placement. */
+export function placedOwner(binding: PlanBinding, plan: DispatcherPlan | null): PlacedRef {
+  const placement = plan?.options?.placement as Placement | undefined;
+  return { binding, name: plan?.key ?? "(unconfigured)", ...(placement ? { placement } : {}) };
+}
+
+/** The partition `i` of `ref`, placed as its owner is. */
+export function partitionRef(ref: PlacedRef, i: number): PlacedRef {
+  return { ...ref, name: partitionKey(ref.name, i) };
 }
 
 /**
@@ -28,7 +72,7 @@ const PARTITIONS_TTL_MS = 10_000;
 const partitionCache = new Map<string, { n: number; until: number }>();
 let spread = 0;
 
-async function partitionsOf(env: object, ref: OwnerRef): Promise<number | null> {
+async function partitionsOf(env: object, ref: PlacedRef): Promise<number | null> {
   const k = `${ref.binding}:${ref.name}`;
   const hit = partitionCache.get(k);
   if (hit && hit.until > Date.now()) return hit.n;
@@ -40,10 +84,10 @@ async function partitionsOf(env: object, ref: OwnerRef): Promise<number | null> 
 }
 
 /** The objects behind an addressable: one per partition; null when it does not exist. */
-export async function partitionRefs(env: object, ref: OwnerRef): Promise<OwnerRef[] | null> {
+export async function partitionRefs(env: object, ref: PlacedRef): Promise<PlacedRef[] | null> {
   const n = await partitionsOf(env, ref);
   if (n === null) return null;
-  return Array.from({ length: n }, (_, i) => ({ binding: ref.binding, name: partitionKey(ref.name, i) }));
+  return Array.from({ length: n }, (_, i) => partitionRef(ref, i));
 }
 
 /**
@@ -51,7 +95,7 @@ export async function partitionRefs(env: object, ref: OwnerRef): Promise<OwnerRe
  * goes to the partition of its `partitionkey` (events without one are spread evenly), one RPC per
  * partition concerned. Resolves once every event is durable in its partition.
  */
-export async function publishTo(env: object, ref: OwnerRef, events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
+export async function publishTo(env: object, ref: PlacedRef, events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
   const n = await partitionsOf(env, ref);
   if (n === null) return { ok: false, status: 404 };
   if (n <= 1) return settleCache(ref, await dataPlaneStub(env, ref).publish(events, sender));
@@ -61,14 +105,14 @@ export async function publishTo(env: object, ref: OwnerRef, events: CloudEvent[]
     (groups.get(i) ?? groups.set(i, []).get(i)!).push(ev);
   }
   const results = await Promise.all(
-    [...groups].map(([i, evs]) => dataPlaneStub(env, { binding: ref.binding, name: partitionKey(ref.name, i) }).publish(evs, sender)),
+    [...groups].map(([i, evs]) => dataPlaneStub(env, partitionRef(ref, i)).publish(evs, sender)),
   );
   const failed = results.find((r) => !r.ok);
   if (failed) return settleCache(ref, failed);
   return { ok: true, accepted: events.length };
 }
 
-function settleCache(ref: OwnerRef, r: PublishResult): PublishResult {
+function settleCache(ref: PlacedRef, r: PublishResult): PublishResult {
   if (!r.ok && r.status === 404) partitionCache.delete(`${ref.binding}:${ref.name}`);
   return r;
 }
@@ -79,11 +123,11 @@ export interface OwnerStats extends DispatcherStats {
 }
 
 /** The stats of an addressable: totals over its partitions, and each partition's own. */
-export async function statsOf(env: object, ref: OwnerRef): Promise<OwnerStats | null> {
+export async function statsOf(env: object, ref: PlacedRef): Promise<OwnerStats | null> {
   const first = (await dataPlaneStub(env, ref).stats()) as DispatcherStats | null;
   if (!first) return null;
   const rest = (await Promise.all(
-    Array.from({ length: Math.max(0, first.partitionCount - 1) }, (_, j) => dataPlaneStub(env, { binding: ref.binding, name: partitionKey(ref.name, j + 1) }).stats()),
+    Array.from({ length: Math.max(0, first.partitionCount - 1) }, (_, j) => dataPlaneStub(env, partitionRef(ref, j + 1)).stats()),
   )) as (DispatcherStats | null)[];
   const all: DispatcherStats[] = [first, ...rest.filter((s): s is DispatcherStats => s !== null)];
   const counters: Record<string, number> = {};
@@ -120,7 +164,7 @@ const enc = new TextEncoder();
  * several), storing the event there, with the outcome an HTTP ingress would have given (202, or
  * 404 when the object is gone).
  */
-export async function deliverInternal(env: object, object: OwnerRef, spec: AttemptSpec, event: CloudEvent): Promise<DeliveryOutcome> {
+export async function deliverInternal(env: object, object: PlacedRef, spec: AttemptSpec, event: CloudEvent): Promise<DeliveryOutcome> {
   const base = { id: spec.id, gen: spec.gen };
   try {
     // The route's identity goes with the event: the target checks it against its EventPolicies.

@@ -28,6 +28,13 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/healthz", (c) => c.text("ok"));
+// What someone opening the server's address in a browser, or with curl, is looking for.
+app.get("/", (c) => c.text(`Eddy: Knative Eventing on Cloudflare Workers.
+
+The web console: ${new URL(c.req.url).origin}/console (sign in with the admin token)
+The API (kubectl: npx eddy kubeconfig > eddy.kubeconfig): /apis/{group}/{version}/namespaces/{ns}/{plural}, /api/v1
+Addresses that take events: ${ADDRESSABLE_TABLE.map((a) => `/${a.prefix}/{ns}/{name}`).join(", ")}
+`));
 app.route("/apis", api);
 // What kubectl reads first (discovery, OpenAPI, /version), and the core group's namespaces.
 app.route("/", discovery);
@@ -41,7 +48,7 @@ for (const a of ADDRESSABLE_TABLE) app.route(`/${a.prefix}`, a.cloudEvents ? add
 app.route("/console", consoleRoutes);
 
 app.notFound((c) => {
-  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural} and /api/v1 (discovery: /api, /apis, /openapi/v3), addressables under ${ADDRESSABLE_TABLE.map((a) => `/${a.prefix}`).join(", ")}`;
+  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural} and /api/v1 (discovery: /api, /apis, /openapi/v3), addressables under ${ADDRESSABLE_TABLE.map((a) => `/${a.prefix}`).join(", ")}, the web console under /console`;
   return render(c.req.path, new ApiError(404, msg));
 });
 

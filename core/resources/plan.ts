@@ -1,6 +1,7 @@
 import type { DeliveryPolicy } from "../delivery/policy.js";
 import type { TriggerFilterSpec } from "../filters/index.js";
 import type { RouteFlow } from "./flow.js";
+import type { Placement } from "../placement.js";
 
 /**
  * Where a delivery goes. `internal` targets are this system's own addressables, reached in-process;
@@ -81,6 +82,11 @@ export type PlanBinding = "BROKER" | "CHANNEL" | "SOURCE";
 export interface PlanKey {
   binding: PlanBinding;
   name: string;
+  /**
+   * Where the object was placed (core/placement.ts): its id depends on the jurisdiction, so every
+   * stub of a placed owner carries it. Absent for the default placement.
+   */
+  placement?: Placement;
 }
 
 export function planKeyString(k: PlanKey): string {

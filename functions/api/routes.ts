@@ -4,6 +4,7 @@ import { ApiError } from "../../core/errors.js";
 import type { KindPath } from "../../durable-objects/namespace.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import { dispatcherNamespace, type Env } from "../env.js";
+import { placed } from "../placement.js";
 import { requireAdmin } from "./auth.js";
 import { registerDeadLetterRoutes } from "./deadletters.js";
 import { createObject, deleteObject, getObject, listAllNamespaces, listObjects, patchObject, replaceObject } from "./objects.js";
@@ -62,7 +63,7 @@ api.get(`${base}/:name/stats`, async (c) => {
   const name = c.req.param("name");
   const kind = kindByPath(path.group, path.version, path.plural)!;
   if (!kind.dataPlane) throw new ApiError(404, `${path.plural} have no stats subresource; Brokers, Channels and InMemoryChannels do`);
-  const key = kind.dataPlane(ns, name);
+  const key = await placed(c.env, kind.dataPlane(ns, name), { kind: kind.kind, ns, name });
   const stats = await statsOf(c.env, key);
   if (!stats) throw new ApiError(404, `${path.plural} "${name}" not found in namespace "${ns}"`);
   return c.json(stats);

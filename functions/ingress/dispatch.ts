@@ -6,6 +6,7 @@ import type { Env } from "../env.js";
 import { publishTo } from "../../durable-objects/objects.js";
 import { sink } from "./sink.js";
 import { authenticate, ingressAudience } from "../identity.js";
+import { forgetPlacement, placed, type OwnerName } from "../placement.js";
 
 /** The data-plane object behind an ingress address, how a 404 names it, and the audience of its tokens. */
 export interface IngressTarget {
@@ -13,6 +14,8 @@ export interface IngressTarget {
   name: string;
   what: string;
   audience: string;
+  /** The resource behind the address, to find where its objects are placed. */
+  owner: OwnerName;
 }
 
 /**
@@ -21,9 +24,10 @@ export interface IngressTarget {
  */
 export function sinkTo(req: Request, env: Env, t: IngressTarget): Promise<Response> {
   return sink(req, env, async (events, sender) => {
-    const res = await publishTo(env, { binding: t.binding, name: t.name }, events, sender);
+    const res = await publishTo(env, await placed(env, { binding: t.binding, name: t.name }, t.owner), events, sender);
     if (res.ok) return;
     if (res.status === 403) throw new ApiError(403, res.message);
+    forgetPlacement(t.owner);
     throw new ApiError(404, `${t.what} does not exist; create it through the API first`);
   }, () => authenticate(env, req, t.audience));
 }
@@ -35,10 +39,11 @@ export function sinkTo(req: Request, env: Env, t: IngressTarget): Promise<Respon
 export function targetOf(a: Addressable, ns: string, name: string, i?: number): IngressTarget {
   const label = a.kind.toLowerCase();
   const audience = ingressAudience(a.kind, ns, name);
+  const owner = { kind: a.kind, ns, name };
   if (i !== undefined && a.sub) {
-    return { binding: a.binding, name: a.sub.key(ns, name, i), what: `${label} "${name}" (${a.sub.path} ${i}) in namespace "${ns}"`, audience };
+    return { binding: a.binding, name: a.sub.key(ns, name, i), what: `${label} "${name}" (${a.sub.path} ${i}) in namespace "${ns}"`, audience, owner };
   }
-  return { binding: a.binding, name: a.key(ns, name), what: `${label} "${name}" in namespace "${ns}"`, audience };
+  return { binding: a.binding, name: a.key(ns, name), what: `${label} "${name}" in namespace "${ns}"`, audience, owner };
 }
 
 const NAME = "{[^/]+/?}";

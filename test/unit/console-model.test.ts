@@ -21,11 +21,14 @@ describe("deep links", () => {
       { view: "namespace", ns: "demo" },
       { view: "object", ns: "demo", plural: "brokers", name: "default" },
       { view: "deadletters", ns: "demo", plural: "inmemorychannels", name: "audit" },
+      // One dead letter open: its id (of a partitioned owner: "<partition>.<id>") is in the URL.
+      { view: "deadletters", ns: "demo", plural: "brokers", name: "default", id: "1.a/b c" },
     ];
     for (const r of routes) expect(parseRoute(routePath(r))).toEqual(r);
     expect(parseRoute("/console/")).toEqual({ view: "home" });
     expect(parseRoute("/console/namespaces/a%20b")).toEqual({ view: "namespace", ns: "a b" });
     expect(parseRoute("/console/namespaces/x/brokers/y/z").view).toBe("notfound");
+    expect(parseRoute("/console/namespaces/x/brokers/y/deadletters/42/more").view).toBe("notfound");
     expect(parseRoute("/console/namespaces/%E0%A4%A").view).toBe("notfound");
   });
 });
