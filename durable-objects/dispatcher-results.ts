@@ -1,6 +1,7 @@
 // What the Dispatcher's RPCs answer (./dispatcher.ts), apart from the class, so that callers of the
 // stubs (./objects.ts, the Worker) read the shapes without the Durable Object's code.
 import type { DropRecord } from "./counters.js";
+import type { CloudEvent } from "../core/cloudevents/event.js";
 
 export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 } | { ok: false; status: 403; message: string };
 
@@ -14,4 +15,16 @@ export interface DispatcherStats {
   groupCommit: { flushes: number; writes: number };
   /** How many partitions stand behind the address (this object is one of them). */
   partitionCount: number;
+}
+
+/**
+ * What an address that answers with an event says (an EventTransform, a RequestReply): an HTTP
+ * status, the event that is the answer (2xx), or why there is none, and how long to wait before
+ * trying again (429/503).
+ */
+export interface EventAnswer {
+  status: number;
+  event?: CloudEvent;
+  message?: string;
+  retryAfterSeconds?: number;
 }

@@ -35,6 +35,8 @@ export interface Env {
   QUEUE_HOP_MS?: string;
   /** Most attempts waiting for one of an object's own connections (default 200); the rest go through the queue. */
   LOCAL_BACKLOG?: string;
+  /** Requests one RequestReply shard holds open at once (default 1000); more are answered 429. */
+  REQUEST_REPLY_MAX_WAITING?: string;
   NAMESPACE: DurableObjectNamespace<Namespace>;
   BROKER: DurableObjectNamespace<Broker>;
   CHANNEL: DurableObjectNamespace<Channel>;

@@ -56,6 +56,14 @@ describe("Knative's documented JSONata examples", () => {
   });
 });
 
+describe("the jsonata package", () => {
+  it("makes no code from strings, which workerd refuses: no eval, no Function constructor", () => {
+    const src = readFileSync(resolve(import.meta.dirname, "..", "..", "node_modules", "jsonata", "jsonata.js"), "utf8");
+    expect(src).not.toMatch(/\beval\s*\(/);
+    expect(src).not.toMatch(/new\s+Function\s*\(|\bFunction\s*\(\s*["'`]/);
+  });
+});
+
 describe("admission of expressions", () => {
   it("names line and column of a syntax error in a multi-line expression", () => {
     expect(checkExpression('{\n  "id": id,\n  "type": ,\n}', "spec.reply.jsonata.expression")).toEqual([{

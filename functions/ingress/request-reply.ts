@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import type { Addressable } from "../../core/addressables.js";
+import { requestReply } from "../../durable-objects/request-reply/call.js";
+import type { Env } from "../env.js";
+import { authenticate, ingressAudience } from "../identity.js";
+import { eventResponse } from "./answer.js";
+import { sinkTo, targetOf } from "./dispatch.js";
+import { oneEvent, receiveEvents } from "./sink.js";
+
+/**
+ * `/requestreplies/{ns}/{name}`: a request whose answer is its reply. Knative's sink contract
+ * (405, 413, 400, then 401), one event per request, held open by one shard of the RequestReply
+ * until the reply comes back through the Broker (200, the reply in binary mode) or the timeout
+ * (504); 429 when the shard already holds its limit of waiting requests, 503 while it is not ready.
+ * `/requestreplies/{ns}/{name}/replies/{i}` is shard i's reply address, for its reply Trigger.
+ */
+export function requestReplyIngress(a: Addressable): Hono<{ Bindings: Env }> {
+  const r = new Hono<{ Bindings: Env }>();
+  r.all("/:ns/:name{[^/]+/?}", async (c) => {
+    const ns = c.req.param("ns");
+    const name = c.req.param("name").replace(/\/$/, "");
+    const events = await receiveEvents(c.req.raw, c.env);
+    if (events instanceof Response) return events;
+    const event = oneEvent(events, `RequestReply "${name}"`);
+    const sender = await authenticate(c.env, c.req.raw, ingressAudience(a.kind, ns, name));
+    const answer = await requestReply(c.env, ns, name, event, sender);
+    if (answer.status === 404) answer.message = `requestreply "${name}" in namespace "${ns}" does not exist; create it through the API first`;
+    return eventResponse(answer, "binary");
+  });
+  r.all(`/:ns/:name/${a.sub!.path}/:i{[0-9]+/?}`, (c) => {
+    const { ns, name } = c.req.param();
+    return sinkTo(c.req.raw, c.env, targetOf(a, ns, name, Number(c.req.param("i").replace(/\/$/, ""))));
+  });
+  return r;
+}
