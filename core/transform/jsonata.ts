@@ -47,7 +47,8 @@ function describe(src: string, e: JsonataFailure): string {
   const text = e.message ?? String(e);
   if (typeof e.position !== "number" || e.position <= 0) return `${text}${code}`;
   const { line, column } = lineColumn(src, e.position);
-  const hint = e.token === "#" ? "; JSONata comments are written /* like this */, not with #" : "";
+  const hint = e.token === "#" ? "; JSONata comments are written /* like this */, not with #"
+    : e.code === "T1006" && e.token ? `: $${e.token} is not a JSONata function (see https://docs.jsonata.org/string-functions)` : "";
   return `at line ${line}, column ${column}: ${text}${code}${hint}`;
 }
 

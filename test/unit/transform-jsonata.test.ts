@@ -64,6 +64,18 @@ describe("the jsonata package", () => {
   });
 });
 
+describe("Knative's User Registration example", () => {
+  it("works when the user has a name; without one it calls $indexOf, which JSONata does not have, and says so", async () => {
+    const t = compileTransform(expressionOf("eventtransform/user-registration-transformer.yaml"));
+    const input = (user: Record<string, string>) => transformInput(ev({ id: "r-1" }, { user }));
+    const named = (await t.evaluate(input({ id: "u-1", email: "Ada@Example.COM", name: "Ada L" }))) as { value: Record<string, unknown> };
+    expect(JSON.parse(JSON.stringify(named.value))).toMatchObject({ type: "user.registered.processed", userid: "u-1", region: "unknown", tier: "free", data: { email: "ada@example.com", displayName: "Ada L" } });
+    expect(await t.evaluate(input({ id: "u-1", email: "ada@example.com" }))).toEqual({
+      error: "at line 13, column 93: Attempted to invoke a non-function (T1006): $indexOf is not a JSONata function (see https://docs.jsonata.org/string-functions)",
+    });
+  });
+});
+
 describe("admission of expressions", () => {
   it("names line and column of a syntax error in a multi-line expression", () => {
     expect(checkExpression('{\n  "id": id,\n  "type": ,\n}', "spec.reply.jsonata.expression")).toEqual([{
