@@ -142,4 +142,24 @@ describe("EventTransform in workerd", () => {
     expect(got!.headers["ce-type"]).toBe("shaped");
     expect(JSON.parse(decode(got!.body))).toEqual({ n: 40 });
   });
+
+  it("posted to directly with a sink (rekt JsonataSink, JsonataSinkReplyTransform): the sink gets the result, the sender its status or the transformed reply", async () => {
+    const ns = uid("ns");
+    const [plain, replying] = [uid(), uid()];
+    const expression = '{ "specversion": "1.0", "id": id, "type": "transformed-event", "source": source, "reason": data.reason, "kind": "input", "data": $ }';
+    await apply(transform(ns, "to-sink", { sink: { uri: `${SINK}/ok/${plain}` }, jsonata: { expression } }), "eventtransforms");
+    await apply(transform(ns, "reply", { sink: { uri: `${SINK}/reply/reply-event-type/${replying}` }, jsonata: { expression }, reply: { jsonata: { expression: '{ "specversion": "1.0", "id": id, "type": type, "source": source, "kind": "transformed", "data": $ }' } } }), "eventtransforms");
+    await ready(ns, "eventtransforms", "to-sink");
+    await ready(ns, "eventtransforms", "reply");
+    const attrs = { specversion: "1.0", id: "k1", source: "my-source", type: "my-type" };
+    const toSink = await post(`/eventtransforms/${ns}/to-sink`, attrs, '{"reason":"test-reason"}');
+    expect(toSink.status).toBe(202); // the sink's own answer
+    const [got] = await waitLog(plain, 1);
+    expect(got!.headers).toMatchObject({ "ce-id": "k1", "ce-source": "my-source", "ce-type": "transformed-event", "ce-reason": "test-reason", "ce-kind": "input" });
+    expect(JSON.parse(decode(got!.body))).toMatchObject({ id: "k1", source: "my-source", type: "my-type", data: { reason: "test-reason" } });
+    const replied = await post(`/eventtransforms/${ns}/reply`, attrs, '{"reason":"test-reason"}');
+    expect(replied.status).toBe(200);
+    const body = await replied.json() as Record<string, unknown>;
+    expect(body).toMatchObject({ type: "reply-event-type", source: "/sink", kind: "transformed", data: { type: "reply-event-type", source: "/sink", data: { replyTo: "k1" } } });
+  });
 });
