@@ -8,6 +8,7 @@ import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/event
 import { TriggerKind } from "../core/resources/kinds/trigger.js";
 import { partitionCount } from "../core/partitions.js";
 import { managingRequestReply, ownerOf, replyTriggers } from "../core/requestreply/managed.js";
+import { log } from "../core/log.js";
 
 /** What these helpers may do to the namespace's objects. */
 export interface ObjectWrites {
@@ -71,7 +72,14 @@ export function syncReplyTriggers(w: ObjectWrites): boolean {
       wanted.add(key);
       const old = w.objects.get(key);
       if (old && managingRequestReply(old)?.uid !== rr.metadata.uid) continue;
-      const next = w.admit(TriggerKind, manifest, old);
+      let next: Resource;
+      try {
+        next = w.admit(TriggerKind, manifest, old);
+      } catch (e) {
+        // Admission of the RequestReply vouches for every field used; this would be a bug, not bad input.
+        log.error("the reply Trigger of a RequestReply does not pass admission; the RequestReply stays not ready", { requestReply: rr.metadata.name, trigger: manifest.metadata.name, error: String((e as Error).message) });
+        continue;
+      }
       next.metadata.ownerReferences = [ownerOf(rr)];
       const same = old && JSON.stringify(old.spec) === JSON.stringify(next.spec) && JSON.stringify(old.metadata.labels) === JSON.stringify(next.metadata.labels);
       if (same) continue;

@@ -106,6 +106,20 @@ describe("RequestReply in workerd", () => {
     expect(answers).toEqual(Array.from({ length: 4 }, (_, i) => ({ status: 200, body: JSON.stringify({ caller: i }) })));
   });
 
+  it("spec.delivery governs the forward leg: a Broker that refuses it sends the request to the dead-letter sink, and the caller hears 504", async () => {
+    const ns = uid("ns");
+    const dls = uid();
+    await apply(brokerObj(ns, "b"), "brokers");
+    await apply({ apiVersion: RR, kind: "EventPolicy", metadata: { name: "others-only", namespace: ns }, spec: { to: [{ ref: { apiVersion: "eventing.knative.dev/v1", kind: "Broker", name: "b" } }], from: [{ sub: "system:serviceaccount:elsewhere:*" }] } }, "eventpolicies");
+    await apply(rr(ns, "rr", { timeout: "PT1S", delivery: { retry: 0, deadLetterSink: { uri: `${SINK}/ok/${dls}` } } }), "requestreplies");
+    await expect.poll(async () => (await getJson(`/apis/${RR}/namespaces/${ns}/requestreplies/rr`)).status?.conditions?.find((c: { type: string }) => c.type === "Ready")?.status).toBe("True");
+    const r = await request(ns, "rr", "refused-1", '{"x":1}');
+    expect(r.status).toBe(504);
+    const [dead] = await waitLog(dls, 1);
+    expect(dead!.headers).toMatchObject({ "ce-id": "refused-1", "ce-knativeerrorcode": "403", "ce-knativeerrordest": `${ORIGIN}/brokers/${ns}/b` });
+    expect(dead!.headers["ce-correlationid"]).toMatch(/:0$/);
+  });
+
   it("refuses without a token (401), when it does not exist (404), and a batch (400)", async () => {
     const { ns } = await setup();
     expect((await request(ns, "rr", "n1", "{}", {})).status).toBe(401);

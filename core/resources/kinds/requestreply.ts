@@ -10,7 +10,7 @@ import { addressStatus, Conditions, isReady } from "../conditions.js";
 import { defaultDeliveryNamespace, specOf } from "../destinations.js";
 import type { KindDef } from "../kind.js";
 import type { Destination, Resource } from "../types.js";
-import { isObject, validateDelivery } from "../validate.js";
+import { isObject, validateDelivery, validateName } from "../validate.js";
 import { internalAuth, senderIdentity, targetAuthorization, withAudience } from "../identity.js";
 import { BROKER_LABEL } from "./trigger.js";
 
@@ -84,7 +84,7 @@ export const RequestReplyKind: KindDef = {
     if (!isObject(ref)) errs.push({ field: "spec.brokerRef", message: "is required: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: ...}" });
     else {
       if (typeof ref.kind !== "string" || ref.kind.toLowerCase() !== "broker") errs.push({ field: "spec.brokerRef.kind", message: `brokerRef kind must be Broker, got ${JSON.stringify(ref.kind)}` });
-      if (typeof ref.name !== "string" || ref.name === "") errs.push({ field: "spec.brokerRef.name", message: "is required" });
+      errs.push(...validateName(ref.name, "spec.brokerRef.name"));
       if (ref.namespace !== undefined && ref.namespace !== "") errs.push({ field: "spec.brokerRef.namespace", message: "must not be set: the Broker is in the RequestReply's namespace" });
       if (ref.apiVersion !== undefined && ref.apiVersion !== "eventing.knative.dev/v1") errs.push({ field: "spec.brokerRef.apiVersion", message: `must be eventing.knative.dev/v1, got ${JSON.stringify(ref.apiVersion)}` });
     }
