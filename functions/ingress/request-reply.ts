@@ -2,10 +2,8 @@ import { Hono } from "hono";
 import type { Addressable } from "../../core/addressables.js";
 import { requestReply } from "../../durable-objects/request-reply/call.js";
 import type { Env } from "../env.js";
-import { authenticate, ingressAudience } from "../identity.js";
-import { eventResponse } from "./answer.js";
+import { answeringRequest, eventResponse } from "./answer.js";
 import { sinkTo, targetOf } from "./dispatch.js";
-import { oneEvent, receiveEvents } from "./sink.js";
 
 /**
  * `/requestreplies/{ns}/{name}`: a request whose answer is its reply. Knative's sink contract
@@ -17,12 +15,9 @@ import { oneEvent, receiveEvents } from "./sink.js";
 export function requestReplyIngress(a: Addressable): Hono<{ Bindings: Env }> {
   const r = new Hono<{ Bindings: Env }>();
   r.all("/:ns/:name{[^/]+/?}", async (c) => {
-    const ns = c.req.param("ns");
-    const name = c.req.param("name").replace(/\/$/, "");
-    const events = await receiveEvents(c.req.raw, c.env);
-    if (events instanceof Response) return events;
-    const event = oneEvent(events, `RequestReply "${name}"`);
-    const sender = await authenticate(c.env, c.req.raw, ingressAudience(a.kind, ns, name));
+    const req = await answeringRequest(c, a);
+    if (req instanceof Response) return req;
+    const { ns, name, event, sender } = req;
     const answer = await requestReply(c.env, ns, name, event, sender);
     if (answer.status === 404) answer.message = `requestreply "${name}" in namespace "${ns}" does not exist; create it through the API first`;
     return eventResponse(answer, "binary");
