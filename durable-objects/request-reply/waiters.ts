@@ -98,7 +98,13 @@ export class Waiters {
     const answer = new Promise<RequestAnswer>((resolve) => this.waiting.set(token, { resolve, deadline, id }));
     if (deadline < this.timerAt) this.armAt(deadline);
     this.host.counters.add("requests");
-    const stored = await this.host.forward({ ...event, attrs: { ...event.attrs, [rr.correlationAttribute]: id } });
+    let stored: PublishResult;
+    try {
+      stored = await this.host.forward({ ...event, attrs: { ...event.attrs, [rr.correlationAttribute]: id } });
+    } catch (e) {
+      this.waiting.delete(token);
+      throw e;
+    }
     if (!stored.ok) {
       this.waiting.delete(token);
       return { status: 503, message: `${what} could not take the request now; try again`, retryAfterSeconds: 1, shards: rr.shards };
