@@ -12,12 +12,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * @param {(eddy: object, name: string, n: number, sinkUrl: string, opts?: object) => Promise<string>} o.brokerWithTriggers
  * @param {(sink: object, url: string, tag: string) => Promise<{ ingressPerSec: number, deliveredPerSec: number, expected: number, duplicates: number, lost: number }>} o.throughput
  */
-export async function archiveBench({ eddy, api, sink, brokerWithTriggers, throughput, rounds = 3 }) {
+export async function archiveBench({ eddy, api, sink, brokerWithTriggers, throughput, rounds = 3, meter }) {
   const off = await brokerWithTriggers(eddy, "arch-off", 1, sink.url);
   const on = await brokerWithTriggers(eddy, "arch-on", 1, sink.url, { brokerAnnotations: { "eddy.dev/archive-retention": "P1D" } });
   const offRuns = [];
   const onRuns = [];
   let window;
+  const onBefore = meter ? await meter.meterOf("arch-on") : undefined;
   for (let i = 0; i < rounds; i++) {
     offRuns.push(await throughput(sink, off, `arch-off-${i}`));
     const from = Date.now();
@@ -27,12 +28,15 @@ export async function archiveBench({ eddy, api, sink, brokerWithTriggers, throug
 
   // Replay the last archived run to a Trigger of its own (its own sink path, so arrivals count apart).
   await sleep(2500); // the archive writes about once a second
+  const onEvents = onRuns.reduce((n, r) => n + r.expected, 0);
+  const onAfter = meter ? await meter.settled("arch-on") : undefined;
   await api(eddy, "PUT", "/apis/eventing.knative.dev/v1/namespaces/bench/triggers/arch-on-replay", {
     apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: "arch-on-replay" },
     spec: { broker: "arch-on", subscriber: { uri: `${sink.url}rp/` }, filter: { attributes: { type: "dev.eddy.bench" } } },
   });
   const run = sink.runs.get(window.tag);
   const before = run.seen.size;
+  const replayBefore = meter ? await meter.meterOf("arch-on") : undefined;
   const t0 = performance.now();
   await api(eddy, "PUT", "/apis/eventing.eddy.dev/v1alpha1/namespaces/bench/replays/arch-bench", {
     apiVersion: "eventing.eddy.dev/v1alpha1", kind: "Replay", metadata: { name: "arch-bench" },
@@ -50,6 +54,7 @@ export async function archiveBench({ eddy, api, sink, brokerWithTriggers, throug
   }
   const arrived = run.seen.size - before;
   const seconds = (run.last - t0) / 1000;
+  const replayAfter = meter ? await meter.settled("arch-on") : undefined;
   return {
     rounds,
     off: { ingressPerSec: median(offRuns.map((r) => r.ingressPerSec)), deliveredPerSec: median(offRuns.map((r) => r.deliveredPerSec)) },
@@ -60,6 +65,10 @@ export async function archiveBench({ eddy, api, sink, brokerWithTriggers, throug
       events: window.events, arrived, replayed: status?.replayed ?? null, succeeded: status?.conditions?.[0]?.status ?? null,
       perSec: Math.round((arrived / seconds) * 10) / 10,
     },
+    ...(meter ? {
+      onCost: { events: onEvents, cost: meter.perEvent(onBefore, onAfter, onEvents) },
+      replayCost: { events: status?.replayed ?? arrived, cost: meter.perEvent(replayBefore, replayAfter, Math.max(1, status?.replayed ?? arrived), { postsPerEvent: 0 }) },
+    } : {}),
   };
 }
 

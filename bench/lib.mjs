@@ -70,14 +70,26 @@ export function workerdCpu() {
 /** A subscriber that answers 202 and records, per run tag, the latency from the `ce-benchsent` stamp. */
 export async function startSink() {
   const runs = new Map();
+  const failed = new Set();
   const server = createServer((req, res) => {
     const arrived = performance.now();
     req.resume();
-    // A path containing /delayN/ answers after N ms (a subscriber that takes its time).
+    // A path containing /delayN/ answers after N ms (a subscriber that takes its time); one
+    // containing /failonce/ answers 503 to the first attempt of each event (a retry on every event).
     const delay = Number(/\/delay(\d+)\//.exec(req.url ?? "")?.[1] ?? 0);
+    const failOnce = /\/failonce\//.test(req.url ?? "");
     req.on("end", () => {
       const tag = req.headers["ce-benchtag"];
       const sent = Number(req.headers["ce-benchsent"]);
+      if (failOnce) {
+        const key = `${req.headers["ce-id"]} ${req.url}`;
+        if (!failed.has(key)) {
+          failed.add(key);
+          res.writeHead(503);
+          res.end();
+          return;
+        }
+      }
       if (tag) {
         let r = runs.get(tag);
         if (!r) runs.set(tag, (r = { latencies: [], first: arrived, last: arrived, seen: new Set() }));

@@ -12,7 +12,7 @@ export async function api(eddy, method, path, body) {
   return r.json();
 }
 
-export async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 1, triggerAnnotations = {}, brokerAnnotations = {} } = {}) {
+export async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 1, triggerAnnotations = {}, brokerAnnotations = {}, triggerSpec = {} } = {}) {
   const ns = "bench";
   const b = await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/${name}`, {
     apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name, annotations: { "eddy.dev/partitions": String(partitions), ...brokerAnnotations } }, spec: { delivery: { retry: 3 } },
@@ -20,7 +20,7 @@ export async function brokerWithTriggers(eddy, name, n, sinkUrl, { partitions = 
   for (let i = 0; i < n; i++) {
     await api(eddy, "PUT", `/apis/eventing.knative.dev/v1/namespaces/${ns}/triggers/${name}-t${i}`, {
       apiVersion: "eventing.knative.dev/v1", kind: "Trigger", metadata: { name: `${name}-t${i}`, annotations: triggerAnnotations },
-      spec: { broker: name, subscriber: { uri: `${sinkUrl}r${i}` }, filter: { attributes: { type: "dev.eddy.bench" } } },
+      spec: { broker: name, subscriber: { uri: `${sinkUrl}r${i}` }, filter: { attributes: { type: "dev.eddy.bench" } }, ...triggerSpec },
     });
   }
   return b.status.address.url;

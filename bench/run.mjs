@@ -14,6 +14,8 @@ import { authBench, renderAuth } from "./auth.mjs";
 import { archiveBench, renderArchive } from "./archive.mjs";
 import { renderFloor } from "./floor.mjs";
 import { api, brokerWithTriggers, channelWithSubscriptions } from "./resources.mjs";
+import { floorMeter, meterOf, perEvent, renderCosts, settled } from "./meter.mjs";
+import { renderSlow, slowSubscriber } from "./slow.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -33,12 +35,15 @@ function step(msg) {
  * delivery; rates are per second of wall time from the first POST to the last arrival. Latency: a
  * fixed, evenly paced rate well below capacity, so POST→arrival reflects the path and not a backlog.
  */
-async function measure(sink, url, tag, fanout, amount) {
+async function measure(sink, url, tag, fanout, amount, meter) {
+  const before = meter ? await meter.read() : undefined;
   const t0 = performance.now();
   const ingress = await load({ url, tag, connections: CONNECTIONS, ...(amount ? { amount } : { seconds: SECONDS }) });
   refused(tag, ingress);
   const expected = ingress.ok * fanout;
   const d = await drain(sink, tag, expected, 120_000);
+  // What the throughput run cost, once its deliveries are settled (their rows' deletes counted).
+  const cost = meter ? perEvent(before, await meter.settle(), ingress.ok) : undefined;
   const r = sink.runs.get(tag);
   const wallS = r ? (r.last - t0) / 1000 : NaN;
   const rate = Math.max(2, Math.round(RATE / fanout));
@@ -55,6 +60,31 @@ async function measure(sink, url, tag, fanout, amount) {
       lost: d.lost + l.lost,
     },
     latency: { offeredEventsPerSec: rate, p50Ms: round(l.p50), p99Ms: round(l.p99), delivered: l.delivered, expected: lt.ok * fanout },
+    ...(cost ? { cost, costEvents: ingress.ok } : {}),
+  };
+}
+
+/** A meter for `measure`: an Eddy owner's, read from its /stats, or the floor's. */
+function eddyMeter(eddy, kind, name) {
+  return { read: () => meterOf(eddy, kind, name), settle: () => settled(eddy, kind, name) };
+}
+function floorOf(base) {
+  // The floor deletes each row as its last answer comes: a moment after the sink counted it.
+  return { read: () => floorMeter(base), settle: async () => (await new Promise((r) => setTimeout(r, 300)), floorMeter(base)) };
+}
+
+/** Closed-loop `amount` events into an owner, drained and settled: what it cost per event, and duplicates. */
+async function costRun(eddy, sink, { url, kind, name, tag, amount, fanout = 1, keys }) {
+  const before = await meterOf(eddy, kind, name);
+  const t0 = performance.now();
+  const ingress = await load({ url, tag, connections: CONNECTIONS, amount, keys });
+  refused(tag, ingress);
+  const d = await drain(sink, tag, ingress.ok * fanout, 120_000);
+  const after = await settled(eddy, kind, name, 120_000);
+  const r = sink.runs.get(tag) ?? { last: t0 };
+  return {
+    events: ingress.ok, cost: perEvent(before, after, ingress.ok), deliveredPerSec: round(d.delivered / ((r.last - t0) / 1000)),
+    duplicates: d.duplicates, lost: d.lost, counters: after.counters,
   };
 }
 
@@ -133,27 +163,27 @@ async function main() {
     results.rows.noopIngress = { eventsPerSec: round(noop.ok / SECONDS), p50Ms: noop.p50, p99Ms: noop.p99 };
 
     step("Eddy: Broker with 1 Trigger");
-    results.rows.eddy1 = await measure(sink, one, "eddy1", 1);
+    results.rows.eddy1 = await measure(sink, one, "eddy1", 1, undefined, eddyMeter(eddy, "brokers", "one"));
     step("relay Worker: 1 delivery per request (ceiling)");
     results.rows.relay1 = await measure(sink, `${base.url}/relay?n=1`, "relay1", 1);
     step("durable relay: the contract's floor, 1 delivery per event");
-    results.rows.floor1 = await measure(sink, `${base.url}/durable?n=1`, "floor1", 1);
+    results.rows.floor1 = await measure(sink, `${base.url}/durable?n=1`, "floor1", 1, undefined, floorOf(base));
     step("Eddy: Broker with 10 Triggers");
-    results.rows.eddy10 = await measure(sink, ten, "eddy10", 10);
+    results.rows.eddy10 = await measure(sink, ten, "eddy10", 10, undefined, eddyMeter(eddy, "brokers", "ten"));
     step("relay Worker: 10 deliveries per request (ceiling)");
     results.rows.relay10 = await measure(sink, `${base.url}/relay?n=10`, "relay10", 10);
     step("durable relay: the contract's floor, 10 deliveries per event");
-    results.rows.floor10 = await measure(sink, `${base.url}/durable?n=10`, "floor10", 10);
+    results.rows.floor10 = await measure(sink, `${base.url}/durable?n=10`, "floor10", 10, undefined, floorOf(base));
     results.fanout = [];
     for (const n of [1, 10, 100]) {
       const url = await channelWithSubscriptions(eddy, `fan${n}`, n, sink.url);
       const amount = Math.ceil(FANOUT_DELIVERIES / n);
       step(`Eddy: InMemoryChannel with ${n} Subscription(s), ${amount} events`);
-      const eddyRow = await measure(sink, url, `chan${n}`, n, amount);
+      const eddyRow = await measure(sink, url, `chan${n}`, n, amount, eddyMeter(eddy, "inmemorychannels", `fan${n}`));
       step(`relay Worker: ${n} deliveries per request (ceiling)`);
       const relayRow = await measure(sink, `${base.url}/relay?n=${n}`, `crelay${n}`, n, amount);
       step(`durable relay: ${n} deliveries per event (the contract's floor)`);
-      const floorRow = await measure(sink, `${base.url}/durable?n=${n}`, `cfloor${n}`, n, amount);
+      const floorRow = await measure(sink, `${base.url}/durable?n=${n}`, `cfloor${n}`, n, amount, floorOf(base));
       results.fanout.push({ subscriptions: n, events: amount, eddy: eddyRow, relay: relayRow, floor: floorRow });
     }
     step("partitions: a Broker with 1 Trigger behind 1, 4 and 16 objects");
@@ -166,10 +196,19 @@ async function main() {
     results.ordering = [];
     for (const mode of ["unordered", "ordered"]) {
       const url = await brokerWithTriggers(eddy, `ord-${mode}`, 1, `${sink.url}delay5/`, { triggerAnnotations: { "eddy.dev/delivery-order": mode } });
-      results.ordering.push({ mode, ...(await throughput(sink, url, `ord-${mode}`, { keys: 100 })) });
+      const before = await meterOf(eddy, "brokers", `ord-${mode}`);
+      const row = await throughput(sink, url, `ord-${mode}`, { keys: 100 });
+      results.ordering.push({ mode, ...row, cost: perEvent(before, await settled(eddy, "brokers", `ord-${mode}`, 120_000), row.expected), costEvents: row.expected });
     }
+    step("cost rows: rate-limited, retried, and a slow subscriber");
+    results.costs = {};
+    const rated = await brokerWithTriggers(eddy, "rated", 1, sink.url, { triggerAnnotations: { "eddy.dev/rate-limit": "400" } });
+    results.costs.rated = await costRun(eddy, sink, { url: rated, kind: "brokers", name: "rated", tag: "rated", amount: 2000 });
+    const retried = await brokerWithTriggers(eddy, "retried", 1, `${sink.url}failonce/`, { triggerSpec: { delivery: { retry: 3, backoffPolicy: "linear", backoffDelay: "PT0.01S" } } });
+    results.costs.retried = await costRun(eddy, sink, { url: retried, kind: "brokers", name: "retried", tag: "retried", amount: 2000 });
+    results.slow = await slowSubscriber({ eddy, sink, base, load, drain, meterOf, settled, perEvent, brokerWithTriggers });
     step("archive: ingress with archiving on against off, alternating; then a Replay of the last archived run");
-    results.archive = await archiveBench({ eddy, api, sink, brokerWithTriggers, throughput });
+    results.archive = await archiveBench({ eddy, api, sink, brokerWithTriggers, throughput, meter: { meterOf: (name) => meterOf(eddy, "brokers", name), settled: (name) => settled(eddy, "brokers", name, 120_000), perEvent } });
     step("sender identity: ingress with token verification against ingress without, alternating");
     results.auth = await identity();
   } finally {
@@ -185,13 +224,36 @@ async function main() {
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeFileSync(join(root, "bench/results/latest.json"), JSON.stringify(results, null, 2) + "\n");
   const table = render(results);
-  const docPath = join(root, "docs/performance.md");
-  const doc = readFileSync(docPath, "utf8");
-  const start = "<!-- bench:start -->";
-  const end = "<!-- bench:end -->";
-  writeFileSync(docPath, doc.slice(0, doc.indexOf(start) + start.length) + "\n" + table + doc.slice(doc.indexOf(end)));
-  console.log("\n" + table);
+  writeBetween(join(root, "docs/performance.md"), "bench", table);
+  const costs = renderCostTable(results);
+  writeBetween(join(root, "docs/costs.md"), "costs", costs);
+  console.log("\n" + table + "\n" + costs);
   step(`results: ${file}`);
+}
+
+/** Replaces what stands between `<!-- name:start -->` and `<!-- name:end -->` in a doc. */
+function writeBetween(docPath, name, text) {
+  const doc = readFileSync(docPath, "utf8");
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  writeFileSync(docPath, doc.slice(0, doc.indexOf(start) + start.length) + "\n" + text + doc.slice(doc.indexOf(end)));
+}
+
+/** The cost table of docs/costs.md: every delivery row's cost per event, the floor's beside it. */
+function renderCostTable(r) {
+  const R = r.rows;
+  const rows = [];
+  const add = (name, row, floor) => row?.cost && rows.push({ name, events: row.costEvents, cost: row.cost, ...(floor?.cost ? { floor: floor.cost } : {}) });
+  add("Broker, 1 Trigger", R.eddy1, R.floor1);
+  add("Broker, 10 Triggers", R.eddy10, R.floor10);
+  for (const f of r.fanout ?? []) add(`InMemoryChannel, ${f.subscriptions} Subscription(s)`, f.eddy, f.floor);
+  for (const o of r.ordering ?? []) add(`Broker, 1 Trigger, ${o.mode} (100 keys)`, o);
+  if (r.costs?.rated) rows.push({ name: "Broker, 1 Trigger, rate-limited (400/s)", events: r.costs.rated.events, cost: r.costs.rated.cost });
+  if (r.costs?.retried) rows.push({ name: "Broker, 1 Trigger, every first attempt fails once (503)", events: r.costs.retried.events, cost: r.costs.retried.cost });
+  if (r.archive?.onCost) rows.push({ name: "Broker, 1 Trigger, archive on", events: r.archive.onCost.events, cost: r.archive.onCost.cost });
+  if (r.archive?.replayCost) rows.push({ name: "Replay (per replayed event)", events: r.archive.replayCost.events, cost: r.archive.replayCost.cost });
+  if (r.slow) rows.push({ name: `slow subscriber (3 s answers, ${r.slow.events} events at once)`, events: r.slow.events, cost: r.slow.cost });
+  return [...renderCosts(rows, r.date), ...(r.slow ? renderSlow(r.slow) : [])].join("\n") + "\n";
 }
 
 function render(r) {

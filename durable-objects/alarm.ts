@@ -12,6 +12,9 @@
 export class AlarmClock {
   private at: number | null = null;
 
+  /** Alarms set (each `setAlarm` is billed as a row written). */
+  sets = 0;
+
   constructor(private readonly storage: DurableObjectStorage) {}
 
   async init(): Promise<void> {
@@ -26,6 +29,7 @@ export class AlarmClock {
   wakeAt(at: number): void {
     if (this.at !== null && this.at <= at) return;
     this.at = at;
+    this.sets++;
     void this.storage.setAlarm(at);
   }
 }

@@ -45,7 +45,12 @@ export class ArchiveReplay {
 
   constructor(private readonly d: ArchiveReplayDeps) {
     const { db, clock, commits, ledger, counters } = d;
-    this.archive = new Archive(db, d.bucket, d.owner, (at) => clock.wakeAt(at));
+    const source = {
+      waiting: (limit: number) => ledger.store.archiveWaiting(limit),
+      hasWaiting: () => db.one("SELECT 1 AS x FROM batches WHERE archive = 1 LIMIT 1") !== undefined,
+      written: (ids: number[]) => commits.run(() => ledger.archived(ids)),
+    };
+    this.archive = new Archive(source, d.bucket, d.owner, (at) => clock.wakeAt(at));
     this.replayer = new Replayer(db, this.archive, {
       partition: d.partition,
       replayRoutes: d.replayRoutes,
@@ -53,7 +58,7 @@ export class ArchiveReplay {
         ledger.record(ev, ttl, routes, Date.now(), false, uid);
         counters.add("replayed");
       })),
-      unsettled: (uid) => db.one("SELECT 1 AS x FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.replay = ? LIMIT 1", uid) !== undefined,
+      unsettled: (uid) => ledger.replayPending(uid),
       pendingDeliveries: () => ledger.pending(),
       report: (plan, report) => this.report(plan, report),
       wakeAt: (at) => clock.wakeAt(at),

@@ -3,19 +3,22 @@ import {
   type ArchivedEvent,
 } from "../core/archive.js";
 import { log } from "../core/log.js";
-import type { Sql } from "./sql.js";
+import type { BatchEvent } from "./ledger/batch.js";
 
 /** Most archive objects one sweep or purge deletes in a run (R2 deletes up to 1,000 keys per call). */
 const SWEEP_PAGES = 5;
 
-interface PendingRow {
-  seq: number;
-  attrs: string;
-  data: ArrayBuffer | null;
-  implied_json: number;
-  ttl: number;
-  received_at: number;
+/** Where the archive finds what waits for it: the ledger's batch rows flagged for the archive. */
+export interface ArchiveSource {
+  /** Batches whose events wait for the archive, oldest first. */
+  waiting(limit: number): { id: number; events: BatchEvent[] }[];
+  hasWaiting(): boolean;
+  /** These batches are in the bucket (the ledger deletes what nothing else needs, in a flush). */
+  written(ids: number[]): Promise<void>;
 }
+
+/** Ledger batches read per archive object at most. */
+const READ_BATCHES = 64;
 
 /**
  * Writes one data-plane object's accepted events to R2 (`ARCHIVE`), behind the ledger: an event
@@ -39,7 +42,7 @@ export class Archive {
   private nextSweepAt = 0;
 
   constructor(
-    private readonly db: Sql,
+    private readonly source: ArchiveSource,
     private readonly bucket: R2Bucket | undefined,
     private readonly owner: () => string,
     /** The object's durable alarm: the backstop that writes what a dead incarnation did not. */
@@ -83,7 +86,7 @@ export class Archive {
 
   /** Whether events still wait in the ledger for the archive. */
   hasWaiting(): boolean {
-    return this.db.one("SELECT 1 AS x FROM events WHERE archive = 1 LIMIT 1") !== undefined;
+    return this.source.hasWaiting();
   }
 
   /** Deletes the objects whose every event is older than the retention; returns how many went. */
@@ -163,43 +166,42 @@ export class Archive {
     if (!this.bucket) return 0;
     let written = 0;
     for (;;) {
-      const rows = this.db.all<PendingRow>(
-        "SELECT seq, attrs, data, implied_json, ttl, received_at FROM events WHERE archive = 1 ORDER BY seq LIMIT ?", ARCHIVE_BATCH_EVENTS,
-      );
-      if (!rows.length) return written;
-      const first = rows[0]!;
+      const batches = this.source.waiting(READ_BATCHES);
+      if (!batches.length) return written;
       const lines: string[] = [];
+      const ids: number[] = [];
+      let first: BatchEvent | undefined;
       let bytes = 0;
-      let last = first.seq;
-      for (const r of rows) {
+      // Whole ledger batches (one flush each, so one moment): an archive object never splits one.
+      for (const b of batches) {
+        const events = b.events.filter((e) => e.archive);
+        const mine = events.map((e) => archiveLine(e.seq, e.at, e.ttl, JSON.stringify(e.event.attrs), e.event.data ?? null, e.event.impliedJson === true));
+        const size = mine.reduce((n, l) => n + l.length, 0);
         // A batch spans at most ARCHIVE_SPAN_MS, so its key bounds the time of everything in it.
-        if (r.received_at >= first.received_at + ARCHIVE_SPAN_MS) break;
-        const line = archiveLine(r.seq, r.received_at, r.ttl, r.attrs, r.data ? new Uint8Array(r.data) : null, r.implied_json === 1);
-        if (lines.length && bytes + line.length > ARCHIVE_BATCH_BYTES) break;
-        lines.push(line);
-        bytes += line.length;
-        last = r.seq;
+        if (first && events[0] && (events[0].at >= first.at + ARCHIVE_SPAN_MS || lines.length + mine.length > ARCHIVE_BATCH_EVENTS || bytes + size > ARCHIVE_BATCH_BYTES)) break;
+        first ??= events[0];
+        lines.push(...mine);
+        bytes += size;
+        ids.push(b.id);
       }
-      const key = archiveKey(this.owner(), first.received_at, first.seq);
-      try {
-        await this.bucket.put(key, lines.join(""), {
-          httpMetadata: { contentType: "application/x-ndjson" },
-          customMetadata: { events: String(lines.length), lastSeq: String(last) },
-        });
-      } catch (e) {
-        log.error("archive: writing a batch failed; it stays in the ledger and is written again", { owner: this.owner(), key, error: String(e) });
-        this.wakeAt(Date.now() + 5000);
-        return written;
+      if (first) {
+        const key = archiveKey(this.owner(), first.at, first.seq);
+        try {
+          await this.bucket.put(key, lines.join(""), {
+            httpMetadata: { contentType: "application/x-ndjson" },
+            customMetadata: { events: String(lines.length) },
+          });
+        } catch (e) {
+          log.error("archive: writing a batch failed; it stays in the ledger and is written again", { owner: this.owner(), key, error: String(e) });
+          this.wakeAt(Date.now() + 5000);
+          return written;
+        }
       }
-      this.db.run("UPDATE events SET archive = 0 WHERE archive = 1 AND seq BETWEEN ? AND ?", first.seq, last);
-      // Written: events whose deliveries are done leave the ledger now.
-      this.db.run(
-        "DELETE FROM events WHERE seq BETWEEN ?1 AND ?2 AND archive = 0 AND NOT EXISTS (SELECT 1 FROM deliveries WHERE event_seq = events.seq)",
-        first.seq, last,
-      );
+      // Written: batches whose deliveries are done leave the ledger now.
+      await this.source.written(ids);
       written += lines.length;
       if (this.nextSweepAt === Infinity) this.nextSweepAt = 0;
-      if (lines.length === rows.length && rows.length < ARCHIVE_BATCH_EVENTS) return written;
+      if (ids.length === batches.length && batches.length < READ_BATCHES) return written;
     }
   }
 }

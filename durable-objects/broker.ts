@@ -5,7 +5,7 @@ import { compileTriggerFilter, type CompiledFilter } from "../core/filters/index
 import { log } from "../core/log.js";
 import { useCorrelationKeys } from "../core/requestreply/correlation.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
+import type { Delivery, StoredEvent } from "./ledger/machine.js";
 
 export type { DispatcherStats as BrokerStats, PublishResult } from "./dispatcher.js";
 
@@ -33,7 +33,7 @@ export class Broker extends Dispatcher {
     return out;
   }
 
-  onReply(_row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void {
+  onReply(_d: Delivery, original: StoredEvent, reply: CloudEvent, now: number): void {
     // A reply enters like a published event: its type gets an EventType, and it is counted on its
     // own (`replies`, beside `accepted`, which counts what producers posted).
     this.observe(reply);

@@ -1,7 +1,7 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
 import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
+import type { Delivery, StoredEvent } from "./ledger/machine.js";
 
 /**
  * A durable channel: the data plane of Channel, InMemoryChannel, and the internal channels of
@@ -25,7 +25,7 @@ export class Channel extends Dispatcher {
     return only ? routes.filter((r) => only.includes(r)) : routes;
   }
 
-  onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void {
+  onReply(row: Delivery, original: StoredEvent, reply: CloudEvent, now: number): void {
     const route = this.route(row.route);
     if (route?.reply) this.ledger.recordReply(row, reply, original.ttl, now);
     else this.counters.add("repliesDiscarded");

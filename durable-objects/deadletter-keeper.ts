@@ -8,7 +8,7 @@ import { MAX_BROKER_TTL } from "../core/broker/ttl.js";
 import type { AlarmClock } from "./alarm.js";
 import type { GroupCommit } from "./group-commit.js";
 import type { DeadLetterFailure, Ledger } from "./ledger/machine.js";
-import type { DeliveryRow } from "./ledger/store.js";
+import type { Delivery } from "./ledger/machine.js";
 import { DEFAULT_DEAD_LETTER_RETENTION_MS, type DeadLetterEntry, type DeadLetters } from "./deadletters.js";
 
 /** What the Dispatcher lends its dead letters. */
@@ -34,7 +34,7 @@ export class DeadLetterKeeper {
   constructor(private readonly d: DeadLetterKeeperDeps) {}
 
   /** The ledger gave the delivery up: keeps its event instead of dropping it; false when keeping is off. */
-  keep(row: DeliveryRow, event: CloudEvent, f: DeadLetterFailure, now: number): boolean {
+  keep(row: Delivery, event: CloudEvent, f: DeadLetterFailure, now: number): boolean {
     if (this.retention() <= 0) return false;
     const name = this.d.route(row.route)?.name ?? row.route;
     this.d.deadLetters.keep(event, { uid: row.route, name }, f.status, f.reason, f.detail, f.attempts, now, row.redrive_of ?? undefined);

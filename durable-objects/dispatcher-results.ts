@@ -1,6 +1,7 @@
 // What the Dispatcher's RPCs answer (./dispatcher.ts), apart from the class, so that callers of the
 // stubs (./objects.ts, the Worker) read the shapes without the Durable Object's code.
 import type { DropRecord } from "./counters.js";
+import type { MeterSnapshot } from "./meter.js";
 import type { CloudEvent } from "../core/cloudevents/event.js";
 
 export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 } | { ok: false; status: 403; message: string };
@@ -11,10 +12,14 @@ export interface DispatcherStats {
   recentDrops: DropRecord[];
   /** Most of the object's own delivery attempts it had out at once (at most six, the platform's limit). */
   connectionsHighWater: number;
-  /** Storage flushes of the data path and the calls they carried, since the object started. */
-  groupCommit: { flushes: number; writes: number };
+  /** Storage flushes of the data path, the calls they carried, and those rolled back, since the object started. */
+  groupCommit: { flushes: number; writes: number; rollbacks?: number };
   /** How many partitions stand behind the address (this object is one of them). */
   partitionCount: number;
+  /** What the object spent of what Cloudflare bills, since it started (durable-objects/sql.ts). */
+  meter?: MeterSnapshot;
+  /** Most subrequests one of its invocations made. */
+  subrequestsHighWater?: number;
 }
 
 /**

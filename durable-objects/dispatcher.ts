@@ -10,14 +10,16 @@ import { log } from "../core/log.js";
 import { traceFields } from "../core/cloudevents/trace.js";
 import { AlarmClock } from "./alarm.js";
 import { Counters, COUNTER_SCHEMA } from "./counters.js";
+import { SqlCounterStore } from "./counter-store.js";
 import type { DispatcherStats, PublishResult } from "./dispatcher-results.js";
-import { GroupCommit } from "./group-commit.js";
-import { Ledger, ledgerOptions, type DeadLetterFailure, type LedgerHost, type TailOutcome } from "./ledger/machine.js";
+import { Effects, GroupCommit } from "./group-commit.js";
+import { Ledger, ledgerOptions, type Claim, type ClaimAnswer, type DeadLetterFailure, type Delivery, type LedgerHost, type StoredEvent, type TailOutcome } from "./ledger/machine.js";
 import { Outbox, outboxOptions } from "./ledger/outbox.js";
 import { Outbound } from "./outbound.js";
 import { LEDGER_MIGRATIONS, LEDGER_SCHEMA } from "./ledger/schema.js";
 import { SqlLedgerStore } from "./ledger/sql-store.js";
-import type { DeliveryRow, StoredEvent } from "./ledger/store.js";
+import { meteredBucket } from "./metered-bucket.js";
+import { subrequestLimit } from "../core/delivery/budget.js";
 import { DEAD_LETTER_SCHEMA, DeadLetters, type DeadLetterEntry } from "./deadletters.js";
 import { DeadLetterKeeper } from "./deadletter-keeper.js";
 import { Tail } from "./tail.js";
@@ -26,7 +28,7 @@ import { ArchiveReplay } from "./archive-replay.js";
 import { SenderGuard } from "./sender.js";
 import type { Sender } from "../core/identity/policy.js";
 import { ownAttempt } from "./delivery-signer.js";
-import { Sql } from "./sql.js";
+import { Meter, Sql } from "./sql.js";
 
 export type { DispatcherStats, PublishResult } from "./dispatcher-results.js";
 
@@ -61,29 +63,42 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   protected abstract readonly binding: PlanBinding;
   private readonly senders: SenderGuard;
 
+  /** What the object spends of what Cloudflare bills (rows, alarms, requests, queue and R2 operations). */
+  protected readonly meter = new Meter();
+  /** Sends, alarms and tail messages wait for the flush that records them. */
+  protected readonly effects = new Effects();
+  private readonly outbound: Outbound;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.db = new Sql(ctx.storage.sql);
+    this.db = new Sql(ctx.storage.sql, this.meter);
     this.createSchema();
     this.tail = new Tail(ctx);
-    this.counters = new Counters(this.db, () => this.owner.name);
     this.clock = new AlarmClock(ctx.storage);
-    this.commits = new GroupCommit(ctx.storage, () => this.counters.flush(), () => this.ledger.forgetRows());
+    this.commits = new GroupCommit(ctx.storage);
+    this.counters = new Counters(new SqlCounterStore(this.db), () => this.owner.name, () => this.meter.rowsWritten, (job) => this.commits.run(job));
     const store = new SqlLedgerStore(this.db);
     this.senders = new SenderGuard(env);
-    const outbound = new Outbound({
+    this.outbound = new Outbound({
       queues: { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE }, options: outboxOptions(env), owner: () => this.owner.name,
-      clock: this.clock, commits: this.commits, ledger: () => this.ledger, store, route: (uid) => this.route(uid),
-      attempt: (spec, event) => ownAttempt(env, spec, event),
+      clock: this.clock, commits: this.commits, effects: this.effects, ledger: () => this.ledger, route: (uid) => this.route(uid),
+      attempt: (spec, event) => ownAttempt(env, spec, event), subrequests: subrequestLimit(env), meter: this.meter,
     });
-    this.outbox = outbound.outbox;
-    this.ledger = new Ledger(store, this.outbox, outbound.timer, this, this.counters, ledgerOptions(env));
+    this.outbox = this.outbound.outbox;
+    this.ledger = new Ledger(store, this.outbox, this.outbound.timer, this, this.counters, ledgerOptions(env),
+      () => void this.commits.run(() => this.ledger.start(Date.now())).catch((e) => log.error("the ledger could not restart; the alarm tries again", { owner: this.owner.name, error: String(e) })));
+    // The ledger applies first (it writes the flush's batch row, carrying the counts), then the
+    // counters (what no batch row took), then what waited for the commit.
+    this.commits.join(this.ledger);
+    this.commits.join(this.counters);
+    this.commits.join(this.effects);
+    const bucket = meteredBucket(env.ARCHIVE, this.meter, this.outbound.connections);
     this.keeper = new DeadLetterKeeper({
-      deadLetters: new DeadLetters(this.db, env.ARCHIVE, () => this.owner.name),
+      deadLetters: new DeadLetters(this.db, bucket, () => this.owner.name),
       clock: this.clock, commits: this.commits, ledger: this.ledger, plan: () => this.plan, route: (uid) => this.route(uid),
     });
     this.archive = new ArchiveReplay({
-      db: this.db, bucket: env.ARCHIVE, owner: () => this.owner.name, clock: this.clock, commits: this.commits, ledger: this.ledger,
+      db: this.db, bucket, owner: () => this.owner.name, clock: this.clock, commits: this.commits, ledger: this.ledger,
       counters: this.counters, plan: () => this.plan, partition: () => planPartition(this.plan),
       replayRoutes: (event, only) => this.replayRoutes(event, only), namespaces: env.NAMESPACE, namespace: () => this.namespace,
     });
@@ -95,9 +110,15 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
         this.apply(plan, version);
       }
       await this.clock.init();
-      this.ledger.init(Date.now());
+      await this.commits.run(() => this.ledger.start(Date.now()));
       this.archive.resume();
     });
+  }
+
+  /** An RPC call or alarm reached the object: counted, and a new subrequest budget. */
+  protected invoked(): void {
+    this.meter.requests++;
+    this.outbound.invocation();
   }
 
   get owner(): OwnerRef {
@@ -118,6 +139,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   /** Takes this object's current routes from the control plane; stale versions are ignored. */
   async configure(plan: DispatcherPlan | null, version: number): Promise<void> {
+    this.invoked();
     if (version < this.version) return;
     if (this.plan !== null && plan === null) await this.forget(`${this.plan.kind.toLowerCase()}-deleted`);
     this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('plan', ?)", JSON.stringify({ plan, version }));
@@ -125,19 +147,28 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   }
 
   /**
-   * The owner was deleted: what is pending is dropped (each drop logged), then every table and the
-   * alarm go, so an object created again under the same name starts from nothing.
+   * The owner was deleted: what is pending is dropped (each drop logged), then every table is
+   * emptied and the alarm goes, so an object created again under the same name starts from
+   * nothing; only the ledger's epoch and ids stay, so nothing of before is ever taken for new.
    */
   private async forget(reason: string): Promise<void> {
-    this.ledger.dropAll(reason, Date.now());
-    this.counters.flush();
+    await this.commits.run(() => this.ledger.dropAll(reason, Date.now()));
     // The archive goes with its owner: no Replay can name a deleted Broker or Channel.
     await this.archive.purge().catch((e) => log.error("archive: could not delete the archive of a deleted owner", { owner: this.owner.name, error: String(e) }));
     await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
     this.clock.fired();
-    this.createSchema();
-    this.eventTypes.load(); // nothing reported any more: the tables are new
+    this.ctx.storage.transactionSync(() => {
+      for (const t of this.ownedTables()) this.db.run(`DELETE FROM ${t}`);
+    });
+    this.ledger.reset();
+    this.counters.load();
+    this.eventTypes.load(); // nothing reported any more: the tables are empty
+    await this.commits.run(() => this.ledger.start(Date.now()));
+  }
+
+  /** The tables emptied when the owner is deleted (not ledger_meta: ids never repeat). */
+  protected ownedTables(): string[] {
+    return ["batches", "deliveries", "counter_totals", "drops", "config", "event_types", "deadletters", "replays"];
   }
 
   /** Every table of the object, under versioned migrations (after a wipe too). */
@@ -153,14 +184,15 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     return this.tail.watching;
   }
 
-  onOutcome(row: DeliveryRow, eventId: string, outcome: TailOutcome, status: number | undefined): void {
-    this.tail.delivery(row.route, {
-      eventId, route: this.routes.get(row.route)?.name ?? row.route, hop: row.hop, outcome, attempt: row.attempt + 1, ...(status !== undefined ? { status } : {}),
-    });
+  onOutcome(d: Delivery, eventId: string, outcome: TailOutcome, status: number | undefined): void {
+    const entry = {
+      eventId, route: this.routes.get(d.route)?.name ?? d.route, hop: d.hop, outcome, attempt: d.attempt + 1, ...(status !== undefined ? { status } : {}),
+    };
+    this.effects.after(() => this.tail.delivery(d.route, entry));
   }
 
-  keepDeadLetter(row: DeliveryRow, event: CloudEvent, f: DeadLetterFailure, now: number): boolean {
-    return this.keeper.keep(row, event, f, now);
+  keepDeadLetter(d: Delivery, event: CloudEvent, f: DeadLetterFailure, now: number): boolean {
+    return this.keeper.keep(d, event, f, now);
   }
 
   redriveDone(entryId: string): void {
@@ -168,19 +200,23 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   }
 
   async deadLetterList(route?: string): Promise<DeadLetterEntry[] | null> {
+    this.invoked();
     return this.keeper.list(route);
   }
 
   async deadLetterGet(id: string): Promise<(DeadLetterEntry & { event: unknown }) | null | undefined> {
+    this.invoked();
     return this.keeper.get(id);
   }
 
   /** Delivers kept dead letters again to their route as it is now; each entry goes once delivered. */
   async deadLetterRedrive(sel: { ids?: string[]; route?: string; all?: boolean }): Promise<{ redriven: number; skipped: string[] } | null> {
+    this.invoked();
     return this.keeper.redrive(sel);
   }
 
   async deadLetterPurge(id: string): Promise<boolean | null> {
+    this.invoked();
     return this.keeper.purge(id);
   }
 
@@ -191,6 +227,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
 
   /** WebSocket upgrades for the live tail (`?route=<uid>` limits it to one route's deliveries). */
   override async fetch(request: Request): Promise<Response> {
+    this.invoked();
     return this.tail.upgrade(request, Boolean(this.plan));
   }
 
@@ -211,6 +248,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
    * ingress or another object's delivery) is authorized first: refused means nothing is stored.
    */
   async publish(events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
+    this.invoked();
     if (!this.plan) return { ok: false, status: 404 };
     const refused = this.senders.refuse(events, sender);
     if (refused) {
@@ -219,48 +257,68 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     }
     return this.commits.run((): PublishResult => {
       if (!this.plan) return { ok: false, status: 404 }; // deleted while the call waited for the flush
-      const now = Date.now();
-      const archive = this.archive.archiving();
-      for (const ev of events) {
-        if (this.tail.watching) this.tail.event(ev, planPartition(this.plan));
-        this.accept(ev, now, archive);
-        this.observe(ev);
-      }
-      this.counters.add("accepted", events.length);
-      if (archive) this.archive.accepted(events.length, now);
+      this.acceptAll(events, Date.now());
       return { ok: true as const, accepted: events.length };
     });
   }
 
+  /** Inside a commit job: events that entered are routed (stored or dropped), counted, shown and reported. */
+  protected acceptAll(events: CloudEvent[], now: number): void {
+    const archive = this.archive.archiving();
+    const partition = planPartition(this.plan);
+    for (const ev of events) {
+      if (this.tail.watching) this.effects.after(() => this.tail.event(ev, partition));
+      this.accept(ev, now, archive);
+      this.observe(ev);
+    }
+    this.counters.add("accepted", events.length);
+    if (archive) this.effects.after(() => this.archive.accepted(events.length, now));
+  }
+
   /** Outcomes of delivery attempts, from the queue consumers. */
   async settle(outcomes: DeliveryOutcome[]): Promise<void> {
+    this.invoked();
     await this.commits.run(() => this.ledger.settle(outcomes, Date.now()));
+  }
+
+  /**
+   * A queue consumer is about to make these attempts: each answer says whether to go (with the
+   * event when its message could not carry it) or skip. A claim keeps the delivery the consumer's
+   * until `until` (its batch's deadline), so it is never sent twice while it waits for a connection.
+   */
+  async claim(items: Claim[], epoch: number | undefined, until: number, needEvent: boolean[]): Promise<ClaimAnswer[]> {
+    this.invoked();
+    return this.commits.run(() => {
+      const out: ClaimAnswer[] = [];
+      this.ledger.claim(items, epoch, until, needEvent, out);
+      return out;
+    });
   }
 
   /** How many partitions stand behind this object's address; null when it is not configured. */
   async partitions(): Promise<number | null> {
+    this.invoked();
     return this.plan ? planPartitions(this.plan) : null;
   }
 
-  /** The event for a delivery whose queue message could not carry it; null when already settled. */
-  async loadEvent(id: number, gen: number): Promise<CloudEvent | null> {
-    return this.ledger.eventFor(id, gen);
-  }
-
   async stats(): Promise<DispatcherStats | null> {
+    this.invoked();
     if (!this.plan) return null;
     return {
       counters: this.counters.snapshot(), pending: this.ledger.pending(), recentDrops: this.counters.recentDrops(),
       connectionsHighWater: this.outbox.stats().connectionsHighWater,
-      groupCommit: { flushes: this.commits.flushes, writes: this.commits.jobsRun },
+      groupCommit: { flushes: this.commits.flushes, writes: this.commits.jobsRun, rollbacks: this.commits.rollbacks },
       partitionCount: planPartitions(this.plan),
+      meter: { ...this.meter.snapshot(), alarmsSet: this.clock.sets },
+      subrequestsHighWater: this.outbound.budget.highWater,
     };
   }
 
   override async alarm(): Promise<void> {
+    this.invoked();
     this.clock.fired();
     const now = Date.now();
-    this.ledger.alarm(now);
+    await this.commits.run(() => this.ledger.alarm(now));
     await this.outbox.flush();
     await this.sweepDeadLetters(now);
     await this.archive.alarm(now);
@@ -275,7 +333,7 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
    */
   protected abstract accept(ev: CloudEvent, now: number, archive: boolean): void;
 
-  abstract onReply(row: DeliveryRow, original: StoredEvent, reply: CloudEvent, now: number): void;
+  abstract onReply(d: Delivery, original: StoredEvent, reply: CloudEvent, now: number): void;
 
   /** Called after the routes changed, e.g. to compile filters. */
   protected onPlan(): void {}

@@ -6,6 +6,7 @@ import type { Sender } from "../core/identity/policy.js";
 import { servingOf } from "../core/addressables.js";
 import { ERROR_DATA_BYTES } from "../core/delivery/policy.js";
 import type { Source } from "./source.js";
+import type { MeterSnapshot } from "./meter.js";
 
 /** The bindings of the data-plane objects (Broker, Channel, Source share the Dispatcher RPC surface). */
 export interface DataPlaneBindings {
@@ -100,9 +101,18 @@ export async function statsOf(env: object, ref: OwnerRef): Promise<OwnerStats | 
     groupCommit: {
       flushes: all.reduce((n, s) => n + s.groupCommit.flushes, 0),
       writes: all.reduce((n, s) => n + s.groupCommit.writes, 0),
+      rollbacks: all.reduce((n, s) => n + (s.groupCommit.rollbacks ?? 0), 0),
     },
+    meter: sumMeters(all.map((s) => s.meter)),
     partitions: all.map((s, i) => ({ partition: i, ...s })),
   };
+}
+
+/** What all partitions spent together (each partition's own is in `partitions`). */
+function sumMeters(meters: (MeterSnapshot | undefined)[]): MeterSnapshot {
+  const out: MeterSnapshot = { rowsRead: 0, rowsWritten: 0, alarmsSet: 0, requests: 0, queueMessages: 0, queueOps: 0, r2ClassA: 0, r2ClassB: 0 };
+  for (const m of meters) if (m) for (const k of Object.keys(out) as (keyof MeterSnapshot)[]) out[k] += m[k];
+  return out;
 }
 
 const enc = new TextEncoder();

@@ -1,5 +1,5 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
-import type { AttemptSpec, DeliveryMessage } from "../core/delivery/messages.js";
+import type { AttemptSpec } from "../core/delivery/messages.js";
 import { compileAuthorizer, type Authorizer, type Sender } from "../core/identity/policy.js";
 import { authSettings, type AuthVars } from "../core/identity/settings.js";
 import { deliveryAuth } from "../core/resources/identity.js";
@@ -36,15 +36,4 @@ export class SenderGuard {
 export function withDeliveryAuth<T extends AttemptSpec>(spec: T, route: RoutePlan | undefined): T {
   const auth = route ? deliveryAuth(route, spec.hop) : undefined;
   return auth ? { ...spec, auth } : spec;
-}
-
-/**
- * A queue that stamps each delivery message before sending it, so the consumer that makes the
- * attempt knows who sends it without the object's plan.
- */
-export function stampingQueue(q: Queue<DeliveryMessage>, stamp: (m: DeliveryMessage) => DeliveryMessage): Queue<DeliveryMessage> {
-  return {
-    send: (body: DeliveryMessage, opts?: QueueSendOptions) => q.send(stamp(body), opts),
-    sendBatch: (msgs: Iterable<MessageSendRequest<DeliveryMessage>>, opts?: QueueSendBatchOptions) => q.sendBatch([...msgs].map((m) => ({ ...m, body: stamp(m.body) })), opts),
-  } as Queue<DeliveryMessage>;
 }

@@ -47,27 +47,39 @@ export class Source extends Dispatcher {
 
   /** An EventTransform's one call: the event transformed (and sent to its sink, when it has one). */
   async transform(event: CloudEvent, sender?: Sender, timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<EventAnswer> {
+    this.invoked();
     return this.transformer.transform(this.plan, event, sender, timeoutMs);
   }
 
   /** A RequestReply request: answered with its reply, or 504 at the timeout. */
   async request(event: CloudEvent, sender?: Sender): Promise<RequestAnswer> {
+    this.invoked();
     return this.waiters.request(event, sender);
   }
 
   /** A RequestReply shard takes replies here (from its reply Trigger); every other source stores what it is given. */
   override async publish(events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
-    if (this.plan?.kind === "RequestReply") return this.waiters.reply(events, sender);
-    return super.publish(events, sender);
+    if (this.plan?.kind !== "RequestReply") return super.publish(events, sender);
+    this.invoked();
+    return this.waiters.reply(events, sender);
   }
 
+  /** A request's event, stored with its delivery to the Broker in the next flush (the forward leg). */
   private forwardRequest(event: CloudEvent): Promise<PublishResult> {
-    return super.publish([event]);
+    return this.commits.run((): PublishResult => {
+      if (!this.plan) return { ok: false, status: 404 };
+      this.acceptAll([event], Date.now());
+      return { ok: true, accepted: 1 };
+    });
   }
 
   protected override createSchema(): void {
     super.createSchema();
     this.db.run("CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL)");
+  }
+
+  protected override ownedTables(): string[] {
+    return [...super.ownedTables(), "seen"];
   }
 
   private get ping(): PingConfig | undefined {
@@ -93,6 +105,7 @@ export class Source extends Dispatcher {
 
   /** Receives one webhook delivery (already size-checked by the Worker). */
   async receive(headers: [string, string][], body: Uint8Array): Promise<WebhookReply> {
+    this.invoked();
     const cfg = this.webhook;
     if (!cfg) return { status: 404, body: "no such webhook source; create a WebhookSource first" };
     const env = this.env as unknown as Record<string, unknown>;
@@ -112,31 +125,44 @@ export class Source extends Dispatcher {
       this.counters.add("handshakes");
       return { status: r.status, contentType: r.contentType, body: r.body };
     }
-    await this.publish([r.event]);
+    await this.commits.run(() => this.acceptAll([r.event], Date.now()));
     return { status: 202 };
   }
 
   /** Fires the tick due at `tick` unless it already fired; called by the Scheduler and the alarm. */
   async fire(tick: number): Promise<boolean> {
+    this.invoked();
+    return this.fireTick(tick);
+  }
+
+  /**
+   * One job: the tick is recorded as fired in the same flush as its event, so a tick is never
+   * marked fired without its event stored, nor stored twice.
+   */
+  private async fireTick(tick: number): Promise<boolean> {
     const cfg = this.ping;
     if (!cfg) return false;
-    const last = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'last_tick'")?.value ?? "0");
-    if (tick <= last) return false;
-    this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('last_tick', ?)", String(tick));
-    await this.publish([pingEvent(cfg, tick, crypto.randomUUID())]);
-    this.counters.add("ticks");
-    return true;
+    return this.commits.run(() => {
+      if (!this.plan) return false;
+      const last = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'last_tick'")?.value ?? "0");
+      if (tick <= last) return false;
+      this.db.run("INSERT OR REPLACE INTO config (key, value) VALUES ('last_tick', ?)", String(tick));
+      this.acceptAll([pingEvent(cfg, tick, crypto.randomUUID())], Date.now());
+      this.counters.add("ticks");
+      return true;
+    });
   }
 
   override async alarm(): Promise<void> {
+    this.invoked();
     const now = Date.now();
     this.clock.fired();
-    this.ledger.alarm(now);
+    await this.commits.run(() => this.ledger.alarm(now));
     const cfg = this.ping;
     const due = Number(this.db.one<{ value: string }>("SELECT value FROM config WHERE key = 'next_tick'")?.value ?? "0");
     if (cfg) {
       if (due && now >= due) {
-        await this.fire(due);
+        await this.fireTick(due);
         // Next tick after now: ticks missed while the runtime was down are not caught up.
         this.armTick(now);
       } else if (due) this.armTick(due - 1);

@@ -5,7 +5,6 @@ import type { Source } from "../durable-objects/source.js";
 import type { Scheduler } from "../durable-objects/scheduler.js";
 import type { Namespace } from "../durable-objects/namespace.js";
 import type { Directory } from "../durable-objects/directory.js";
-import type { DeliveryMessage } from "../core/delivery/messages.js";
 
 /**
  * The Worker's bindings and settings (`wrangler.toml`; secrets via `wrangler secret put` or `.dev.vars`).
@@ -35,6 +34,12 @@ export interface Env {
   QUEUE_HOP_MS?: string;
   /** Most attempts waiting for one of an object's own connections (default 200); the rest go through the queue. */
   LOCAL_BACKLOG?: string;
+  /** Seconds a delivery handed to the queue may go unclaimed before it is presumed lost and sent again (default 900). */
+  QUEUE_LEASE_SECONDS?: string;
+  /** The Workers plan the deployment runs on, for its budgets: `paid` (default) or `free` (core/delivery/budget.ts). */
+  WORKERS_PLAN?: string;
+  /** Subrequests one invocation may make; overrides the plan's (50 on Free, 10,000 on Paid). */
+  SUBREQUEST_LIMIT?: string;
   /** Requests one RequestReply shard holds open at once (default 1000); more are answered 429. */
   REQUEST_REPLY_MAX_WAITING?: string;
   NAMESPACE: DurableObjectNamespace<Namespace>;
@@ -46,13 +51,14 @@ export interface Env {
   DIRECTORY: DurableObjectNamespace<Directory>;
   /** Kept dead letters (and the event archive): an R2 bucket; local R2 lives in .wrangler/state. */
   ARCHIVE?: R2Bucket;
-  DELIVERY_QUEUE: Queue<DeliveryMessage>;
-  DEAD_LETTER_QUEUE: Queue<DeliveryMessage>;
+  /** Delivery messages, as bytes (core/delivery/wire.ts). */
+  DELIVERY_QUEUE: Queue;
+  DEAD_LETTER_QUEUE: Queue;
 }
 
 /** The Durable Object namespace that runs a data-plane binding. */
 export function dispatcherNamespace(env: Env, binding: "BROKER" | "CHANNEL" | "SOURCE"): DurableObjectNamespace<Dispatcher> {
-  // All three classes share the Dispatcher RPC surface (configure, publish, settle, loadEvent, stats).
+  // All three classes share the Dispatcher RPC surface (configure, publish, settle, claim, stats).
   const ns = binding === "CHANNEL" ? env.CHANNEL : binding === "SOURCE" ? env.SOURCE : env.BROKER;
   return ns as unknown as DurableObjectNamespace<Dispatcher>;
 }

@@ -4,18 +4,23 @@
  * enforce this locally). Queued behind the platform, an attempt's timeout would run while it waits;
  * queued here, the timeout starts only once the request really goes out.
  *
+ * `reserved` slots are kept for `io` work (queue sends, R2 writes), which counts against the same
+ * six: attempts take at most `limit - reserved`, so a queue send never waits behind six slow
+ * subscribers for up to their timeout.
+ *
  * @example
- * const pool = new Limiter(6);
- * const release = await pool.acquire();
- * try { await fetch(url); } finally { release(); }
+ * const pool = new Limiter(6, 1);
+ * const release = await pool.acquire();       // an attempt
+ * const io = await pool.acquire("io");        // a queue send or an R2 write
  */
 export class Limiter {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
+  private readonly ioWaiters: (() => void)[] = [];
   /** Most slots ever held at once. */
   highWater = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(readonly limit: number, readonly reserved = 0) {}
 
   /** Slots held now. */
   get inUse(): number {
@@ -24,12 +29,31 @@ export class Limiter {
 
   /** Callers waiting for a slot. */
   get waiting(): number {
-    return this.waiters.length;
+    return this.waiters.length + this.ioWaiters.length;
   }
 
-  acquire(): Promise<() => void> {
-    if (this.active < this.limit) return Promise.resolve(this.take());
-    return new Promise((resolve) => this.waiters.push(() => resolve(this.take())));
+  /** Slots attempts may hold at once. */
+  get attemptSlots(): number {
+    return this.limit - this.reserved;
+  }
+
+  acquire(kind: "attempt" | "io" = "attempt"): Promise<() => void> {
+    if (this.free(kind)) return Promise.resolve(this.take());
+    return new Promise((resolve) => (kind === "io" ? this.ioWaiters : this.waiters).push(() => resolve(this.take())));
+  }
+
+  /** Runs `fn` holding an io slot. */
+  async io<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire("io");
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private free(kind: "attempt" | "io"): boolean {
+    return this.active < (kind === "io" ? this.limit : this.limit - this.reserved);
   }
 
   private take(): () => void {
@@ -40,7 +64,8 @@ export class Limiter {
       if (released) return;
       released = true;
       this.active--;
-      const next = this.waiters.shift();
+      // io waiters first: they are what the reserved slot is for.
+      const next = this.ioWaiters.length ? this.ioWaiters.shift() : this.free("attempt") ? this.waiters.shift() : undefined;
       if (next) next();
     };
   }
@@ -48,3 +73,5 @@ export class Limiter {
 
 /** Cloudflare's documented limit of simultaneous open connections per invocation or object. */
 export const PLATFORM_CONNECTIONS = 6;
+/** Slots of those kept for queue sends and R2 writes. */
+export const IO_RESERVED_CONNECTIONS = 1;

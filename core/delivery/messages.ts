@@ -52,6 +52,11 @@ export interface DeliveryAuth {
  */
 export interface DeliveryMessage extends AttemptSpec {
   owner: OwnerRef;
+  /**
+   * The owner's incarnation that dispatched it: a claim from a message of another incarnation (the
+   * object restarted, or its owner was deleted and created again) is refused, never sent.
+   */
+  epoch?: number;
   /** 1-based number of this attempt on this hop. */
   attempt: number;
   /** For internal targets: the object behind the URL, reached by RPC instead of HTTP. */
@@ -76,4 +81,6 @@ export interface DeliveryOutcome {
   reply?: CloudEvent;
   /** The W3C trace id of the event attempted, for the log line of a failure. */
   traceId?: string;
+  /** How long the attempt took, from the request out to the answer read (for latency metrics). */
+  latencyMs?: number;
 }

@@ -13,7 +13,7 @@ export function hopTarget(route: RoutePlan, hop: Hop): Target | undefined {
 }
 
 /** What a hop sends of its stored event: a dead-letter hop adds Knative's error extensions. */
-export function hopEvent(row: DeliveryRow, event: CloudEvent): CloudEvent {
+export function hopEvent(row: Pick<DeliveryRow, "hop" | "error">, event: CloudEvent): CloudEvent {
   if (row.hop !== "dls" || !row.error) return event;
   const err = JSON.parse(row.error) as { dest: string; code: number; data?: string };
   const attrs = { ...event.attrs, knativeerrordest: err.dest, knativeerrorcode: err.code };

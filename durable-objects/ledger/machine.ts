@@ -2,237 +2,341 @@ import type { CloudEvent } from "../../core/cloudevents/event.js";
 import type { DeliveryOutcome } from "../../core/delivery/messages.js";
 import { log } from "../../core/log.js";
 import { inheritTrace, traceFields } from "../../core/cloudevents/trace.js";
-import type { DeliveryRow, LedgerStore, StoredEvent } from "./store.js";
+import type { BatchDelivery } from "./batch.js";
+import { addEvent, endFlush, storedEvent } from "./batches.js";
 import { Chains } from "./chains.js";
 import { RouteGate } from "./gate.js";
-import type { LedgerCounters, LedgerHost, LedgerOptions, Timer, Transport } from "./contract.js";
-import { DUE_SLACK_MS, LOCAL_RECOVERY_MS, type LedgerState } from "./state.js";
-import { dispatch, drop, leaveChain, observe, payload, pump, remove, trySend } from "./dispatch.js";
+import type { Claim, ClaimAnswer, Delivery, LedgerCounters, LedgerHost, LedgerOptions, StoredEvent, Timer, Transport } from "./contract.js";
+import { DUE_SLACK_MS, Ids, LOCAL_RECOVERY_MS, type LedgerState, type Rec } from "./state.js";
+import { admit, dispatch, drop, finish, leaveChain, observe, payload, pump, READY_MAX, recOfDel, recOfRow, release, type ChainMember } from "./dispatch.js";
 import { fail } from "./failure.js";
+import { clear, dropAll, start } from "./recover.js";
+import type { LedgerStore } from "./store.js";
 
 export * from "./contract.js";
 export { LOCAL_RECOVERY_MS };
 
-/** Rows handled per alarm run, so one run stays short. */
-const ALARM_BATCH = 500;
+/** Work a job staged, with the time it was asked for. */
+interface Op {
+  at: number;
+  run: (now: number) => void;
+}
 
 /**
- * The state machine of every pending delivery of one Durable Object. A delivery row is *waiting*
- * (no lease: due at `due_at`), or *leased* (an attempt is out under dispatch generation `gen`, made
- * by the object itself or by a queue consumer). Outcomes settle it: success removes it (a reply
- * re-enters through the host), a retriable failure makes it wait for its backoff, a final failure
- * turns it into a dead-letter hop or drops it. A lease that runs out without an outcome is sent
- * again. A delivery leaves the ledger only when it was delivered, dead-lettered, or dropped on
- * purpose, and a drop is always logged and counted.
+ * The state machine of every pending delivery of one Durable Object. A delivery is on its *first
+ * attempt* (recorded only by the batch row of the flush that accepted its event), *waiting* in a
+ * row of its own (a retry's backoff, a hold, an ordered chain, its dead-letter hop), or *out*
+ * (an attempt under dispatch generation `gen`, made by the object itself or by a queue consumer,
+ * its lease in memory). Outcomes settle it: success removes it (a reply re-enters through the
+ * host), a retriable failure makes it wait for its backoff, a final failure turns it into a
+ * dead-letter hop or keeps or drops it. A delivery leaves the ledger only when it was delivered,
+ * dead-lettered, kept, or dropped on purpose, and a drop is always logged and counted.
  *
- * This class is the entry points (what the object calls) and the success path; the steps they share
- * are in ./dispatch.ts, flow control in ./flow.ts, the failure path in ./failure.ts, all working on
- * the one state object of ./state.ts.
+ * Every entry point runs inside a group commit (../group-commit.ts): a job only stages its work
+ * here, so a job that throws leaves nothing behind; the flush applies what its jobs staged and
+ * writes the result in one transaction, and sends nothing before that commits (the transport and
+ * the timer wait for it). A flush that rolls back rebuilds memory from storage (./recover.ts).
  *
  * @example
- * const ledger = new Ledger(store, outbox, clock, host, counters, { leaseSlackMs: 30_000, maxInFlight: 1000 });
- * ledger.init(Date.now());
- * ledger.record(event, 254, ["trigger-uid-1", "trigger-uid-2"], Date.now());
+ * const ledger = new Ledger(store, outbox, timer, host, counters, { leaseSlackMs: 30_000, maxInFlight: 1000, queueLeaseMs: 900_000 });
+ * await commits.run(() => ledger.start(Date.now()));
+ * await commits.run(() => ledger.record(event, 254, ["trigger-uid-1", "trigger-uid-2"], Date.now()));
  */
 export class Ledger {
   private readonly s: LedgerState;
+  private applying = false;
+  private jobOps: Op[] | null = null;
+  private flushOps: Op[] = [];
+  /** Earliest alarm asked for by the flush being applied (set once it commits). */
+  private wake: number | undefined;
 
   constructor(
-    store: LedgerStore, transport: Transport, timer: Timer, host: LedgerHost, counters: LedgerCounters,
+    store: LedgerStore, transport: Transport, private readonly timer: Timer, host: LedgerHost, counters: LedgerCounters,
     // Also a field, the same object as `s.opts`: a test widens the window through it (test/workers/connections.test.ts).
-    private readonly opts: LedgerOptions,
+    readonly opts: LedgerOptions,
+    /** Runs `ledger.start` in a group commit of its own (after a flush that failed). */
+    private readonly restart: () => void = () => {},
+    private readonly clock: () => number = Date.now,
   ) {
+    const deferred: Timer = {
+      wakeAt: (at) => (this.applying ? (this.wake = Math.min(this.wake ?? Infinity, at)) : timer.wakeAt(at)),
+      soon: (at) => timer.soon(at),
+    };
     this.s = {
-      store, transport, timer, host, counters, opts,
-      inFlight: 0, starved: true, chains: new Chains(), gate: new RouteGate(), leased: new Map(), loaded: undefined,
+      store, transport, timer: deferred, host, counters, opts, epoch: 0, ids: new Ids(0, 0, () => {}),
+      leased: new Map(), batches: new Map(), unopened: [], ready: [], starved: true, chains: new Chains(), gate: new RouteGate(),
+      building: new Map(), doomed: new Set(), firstPathTotal: 0, loaded: undefined,
     };
   }
 
-  /** Call once when the object starts: attempts it was making when it last died are due again. */
-  init(now: number): void {
-    const orphaned = this.s.store.expireLocalLeases(now);
-    if (orphaned > 0) {
-      log.info("deliveries in flight when the object stopped are sent again", { owner: this.s.host.owner.name, count: orphaned });
-      this.s.timer.wakeAt(now);
-    }
-    this.s.inFlight = this.s.store.leasedCount();
-    this.s.chains.reset(this.s.store.chainCounts());
-    this.s.gate.reset(this.s.store.leasedByRoute());
+  // --- the group commit's participant hooks --------------------------------------------------
+
+  jobStart(): void {
+    this.jobOps = [];
   }
 
-  /** Runs when a pacing timer (`Timer.soon`) fires: routes that were waiting may send again. */
-  tick(now: number): void {
-    this.s.starved = true;
-    pump(this.s, now);
+  jobEnd(ok: boolean): void {
+    if (ok && this.jobOps) this.flushOps.push(...this.jobOps);
+    this.jobOps = null;
+  }
+
+  /** Inside the flush's transaction, after its jobs: applies what they staged and writes the result. */
+  apply(): void {
+    this.applying = true;
+    this.wake = undefined;
+    try {
+      let now = this.flushOps.length ? 0 : this.clock();
+      for (const op of this.flushOps) {
+        now = Math.max(now, op.at);
+        op.run(op.at);
+      }
+      pump(this.s, now);
+      endFlush(this.s);
+    } finally {
+      this.applying = false;
+      this.flushOps = [];
+    }
+  }
+
+  committed(): void {
+    if (this.wake !== undefined) this.timer.wakeAt(this.wake);
+    this.wake = undefined;
+  }
+
+  /** The flush rolled back: what memory holds may be ahead of storage, so it is rebuilt from it. */
+  rolledBack(): void {
+    this.wake = undefined;
+    clear(this.s);
+    log.error("a ledger flush failed and was rolled back; the ledger restarts from storage", { owner: this.s.host.owner.name });
+    this.restart();
+  }
+
+  private stage(run: (now: number) => void, at: number = this.clock()): void {
+    if (this.applying) run(at);
+    else if (this.jobOps) this.jobOps.push({ at, run });
+    else throw new Error("the ledger was called outside a group commit job; use commits.run(() => ...)");
+  }
+
+  // --- entry points ---------------------------------------------------------------------------
+
+  /** Starts an incarnation: what storage owes is rebuilt and sent (call once when the object starts). */
+  start(now: number): void {
+    this.stage(() => start(this.s, now), now);
   }
 
   /**
-   * Stores an event and one subscriber delivery per route, and dispatches them. Returns the event
-   * seq. `archive`: the event also waits for the archive (with no routes, it is stored for that alone).
+   * Stores an event with one subscriber delivery per route, and sends them once the flush commits.
+   * `archive`: the event also waits for the archive (with no routes, it is stored for that alone).
    * `replay`: the uid of the Replay that recorded it.
    */
-  record(event: CloudEvent, ttl: number, routes: string[], now: number, archive = false, replay?: string): number {
-    const seq = this.s.store.insertEvent(event, ttl, now, archive, replay);
-    for (const route of routes) {
-      // Not stored yet (id 0): dispatch stores it already leased, one write instead of two.
-      const row: DeliveryRow = {
-        id: 0, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null,
-        local: 0, order_key: null, blocked: 0, throttles: 0,
-      };
-      if (this.s.host.route(route)?.ordered) {
-        // One at a time per key, in the order accepted: a busy chain stores this one blocked.
-        row.order_key = String(event.attrs.partitionkey ?? "");
-        if (this.s.chains.busy(route, row.order_key)) {
-          row.blocked = 1;
-          row.id = this.s.store.insertDelivery(row);
-          continue;
-        }
-        this.s.chains.enter(route, row.order_key);
-      }
-      trySend(this.s, row, event, now);
-    }
-    return seq;
+  record(event: CloudEvent, ttl: number, routes: string[], now: number, archive = false, replay?: string): void {
+    this.stage(() => {
+      const dels = routes.map((route): Omit<BatchDelivery, "n" | "idx"> => (this.s.host.route(route)?.ordered
+        ? { route, hop: "subscriber", key: String(event.attrs.partitionkey ?? "") }
+        : { route, hop: "subscriber" }));
+      this.add(event, ttl, dels, now, { archive, ...(replay ? { replay } : {}) });
+    }, now);
   }
 
-  /** Adds a reply-hop delivery (a Subscription forwarding its subscriber's reply). */
-  recordReply(row: DeliveryRow, reply: CloudEvent, ttl: number, now: number): void {
-    const replySeq = this.s.store.insertEvent(reply, ttl, now);
-    const next: DeliveryRow = {
-      ...row, id: 0, hop: "reply", reply_seq: replySeq, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null, local: 0, blocked: 0, throttles: 0,
-    };
-    // The reply hop continues its chain: the next event of the key waits for it too.
-    if (next.order_key !== null) this.s.chains.enter(next.route, next.order_key);
-    trySend(this.s, next, reply, now);
+  /** Adds a reply-hop delivery (a Subscription forwarding its subscriber's reply); called from `onReply`. */
+  recordReply(d: Delivery, reply: CloudEvent, ttl: number, now: number): void {
+    this.stage(() => this.add(reply, ttl, [{ route: d.route, hop: "reply", orig: d.event, ...(d.order_key !== null ? { key: d.order_key } : {}) }], now, {}), now);
   }
 
   /** Delivers a kept dead letter again to its route as it is now; success removes the entry. */
   redrive(event: CloudEvent, ttl: number, route: string, entryId: string, now: number): void {
-    const seq = this.s.store.insertEvent(event, ttl, now);
-    const row: DeliveryRow = {
-      id: 0, event_seq: seq, route, hop: "subscriber", reply_seq: null, attempt: 0, due_at: now, lease_until: null, gen: 0, error: null,
-      local: 0, order_key: null, blocked: 0, throttles: 0, redrive_of: entryId,
-    };
-    trySend(this.s, row, event, now);
+    this.stage(() => this.add(event, ttl, [{ route, hop: "subscriber", redrive: entryId }], now, {}), now);
+  }
+
+  private add(event: CloudEvent, ttl: number, dels: Omit<BatchDelivery, "n" | "idx">[], now: number, opts: { archive?: boolean; replay?: string }): void {
+    const s = this.s;
+    // Behind a backlog that waits in storage, new events wait there too, in order.
+    const opened = s.unopened.length === 0 && s.ready.length < READY_MAX;
+    const added = addEvent(s, event, ttl, now, dels, { ...opts, opened });
+    if (added.dels.length) s.timer.wakeAt(now + LOCAL_RECOVERY_MS);
+    if (opened) for (const del of added.dels) admit(s, recOfDel(s, added.loc.batch, del, now), event, now);
   }
 
   /** Applies the outcomes of delivery attempts, the object's own or reported by queue consumers. */
   settle(outcomes: DeliveryOutcome[], now: number): void {
-    for (const o of outcomes) {
-      const row = this.takeLeased(o) ?? this.s.store.delivery(o.id);
-      // Settled already: another attempt of the same delivery got there first.
-      if (!row) {
-        if (o.ok) this.s.counters.add("duplicates");
-        continue;
-      }
-      if (o.ok) this.succeed(row, o, now);
-      else if (o.gen === row.gen) fail(this.s, row, o, now);
-      // A failure of a superseded dispatch says nothing about the current one.
+    this.stage(() => {
+      for (const o of outcomes) this.settleOne(o, now);
+    }, now);
+  }
+
+  private settleOne(o: DeliveryOutcome, now: number): void {
+    const s = this.s;
+    const current = s.leased.get(o.id);
+    if (current && current.gen === o.gen) {
+      if (o.ok) this.succeed(current, o, now);
+      else fail(s, current, o, now);
+      return;
     }
-    pump(this.s, now);
+    // A superseded dispatch: its failure says nothing about the current one; its success is honoured.
+    if (!o.ok) return;
+    const rec = current ?? (() => {
+      const row = s.store.row(o.id);
+      return row ? recOfRow(row) : undefined;
+    })();
+    if (rec) this.succeed(rec, o, now);
+    else s.counters.add("duplicates"); // settled already: another attempt of the same delivery got there first
+  }
+
+  private succeed(rec: Rec, o: DeliveryOutcome, now: number): void {
+    const s = this.s;
+    // Only live routes count as delivered: a success for a deleted route is the drop it would have been.
+    if (!s.host.route(rec.route)) return dropDeleted(s, rec, now);
+    if (rec.hop === "subscriber" && o.reply) {
+      const original = storedEvent(s, rec.event);
+      // A reply with no trace of its own continues the trace of the event it answers.
+      if (original) s.host.onReply(rec, original, inheritTrace(original.event, o.reply), now);
+    }
+    observe(s, rec, rec.hop === "dls" ? "dead-lettered" : "delivered", o.status);
+    s.counters.add(rec.hop === "dls" ? "deadLettered" : "delivered");
+    if (rec.redrive_of && rec.hop !== "reply") s.host.redriveDone?.(rec.redrive_of);
+    const member: ChainMember = { route: rec.route, order_key: rec.order_key, hop: rec.hop, blocked: rec.blocked };
+    // A success with consequences that are stored (a reply, an ordered chain moving on, a redrive
+    // entry gone) is recorded in its batch, so a restart never sends it again out of turn.
+    finish(s, rec, Boolean(o.reply) || rec.order_key !== null || rec.redrive_of !== null);
+    leaveChain(s, member, now);
   }
 
   /**
-   * Storage was not written (a group commit failed): rows remembered since may not exist, so
-   * outcomes read their rows from storage again.
+   * Whether an attempt about to be made is still the current one: "go"; "stale" (superseded: skip
+   * it without an outcome); "cancel" (its route was deleted: report a failure, which drops it).
    */
-  forgetRows(): void {
-    this.s.leased.clear();
-    this.s.store.forget?.();
+  check(id: number, gen: number): "go" | "stale" | "cancel" {
+    const rec = this.s.leased.get(id);
+    if (!rec || rec.gen !== gen) return "stale";
+    return this.s.host.route(rec.route) ? "go" : "cancel";
   }
 
-  /** The remembered row of the dispatch this outcome is for, taken out. */
-  private takeLeased(o: DeliveryOutcome): DeliveryRow | undefined {
-    const row = this.s.leased.get(o.id);
-    if (!row || row.gen !== o.gen) return undefined;
-    this.s.leased.delete(o.id);
-    return row;
-  }
-
-  /** The event a consumer should send for a delivery whose message did not carry it. */
-  eventFor(id: number, gen: number): CloudEvent | null {
-    const row = this.s.store.delivery(id);
-    if (!row || row.gen !== gen) return null;
-    return payload(this.s, row);
-  }
-
-  /** A queue refused these dispatches: send them again soon (they keep their lease until then). */
-  retrySoon(items: { id: number; gen: number }[], now: number): void {
-    const at = now + 1000;
-    for (const it of items) {
-      const row = this.s.store.delivery(it.id);
-      if (row && row.gen === it.gen) {
-        this.s.store.update(it.id, { lease_until: at });
-        const kept = this.s.leased.get(it.id);
-        if (kept) kept.lease_until = at;
-      }
-    }
-    this.s.timer.wakeAt(at);
-  }
-
-  /** Sends what is due and what was dispatched but never settled; call from the object's alarm(). */
-  alarm(now: number): void {
-    const lapsed = this.s.store.lapsed(now, ALARM_BATCH);
-    for (const row of lapsed) {
-      const route = this.s.host.route(row.route);
-      if (this.s.transport.isLocal(row.id)) {
-        // Still running here (waiting for a connection): not lost, just slow.
-        const lease = now + (route?.policy.timeoutMs ?? 60_000) + this.s.opts.leaseSlackMs;
-        this.s.store.update(row.id, { lease_until: lease });
-        const kept = this.s.leased.get(row.id);
-        if (kept) kept.lease_until = lease;
-        continue;
-      }
-      this.s.counters.add("redispatched");
-      if (row.hop === "subscriber") this.s.gate.released(row.route);
-      const event = payload(this.s, row) ?? undefined;
-      log.info("delivery redispatched: its attempt was never settled", {
-        owner: this.s.host.owner.name, delivery: row.id, hop: row.hop, gen: row.gen, ...(event ? traceFields(event) : {}),
+  /**
+   * A queue consumer is about to make these attempts: each is answered go (its lease now runs to
+   * `until` plus the slack, with the event when the message could not carry it) or skip (another
+   * dispatch replaced it, it was settled, or its route was deleted — then it is dropped here).
+   */
+  claim(items: Claim[], epoch: number | undefined, until: number, needEvent: boolean[], out: ClaimAnswer[]): void {
+    this.stage((now) => {
+      const s = this.s;
+      items.forEach((it, i) => {
+        const rec = s.leased.get(it.id);
+        if (epoch !== undefined && epoch !== s.epoch) out[i] = { ok: false, reason: "from an earlier incarnation of its owner" };
+        else if (!rec || rec.gen !== it.gen || rec.local) out[i] = { ok: false, reason: "no longer the current attempt" };
+        else if (!s.host.route(rec.route)) {
+          out[i] = { ok: false, reason: "its route was deleted" };
+          dropDeleted(s, rec, now);
+        } else {
+          rec.lease_until = Math.max(rec.lease_until ?? 0, until + s.opts.leaseSlackMs);
+          const event = needEvent[i] ? payload(s, rec) : null;
+          out[i] = event ? { ok: true, event } : { ok: true };
+        }
       });
-      dispatch(this.s, row, event, now);
-    }
-    this.s.starved = true;
-    pump(this.s, now);
-    if (lapsed.length === ALARM_BATCH) this.s.timer.wakeAt(now);
-    else this.wakeAtNextDue(now);
-    if (this.s.transport.localCount() > 0) this.s.timer.wakeAt(now + LOCAL_RECOVERY_MS);
+    });
   }
 
-  /** Deliveries not yet finished. */
-  pending(): number {
-    return this.s.store.count();
+  /** A queue refused these dispatches: their leases end soon, and the alarm sends them again. */
+  requeue(items: Claim[], now: number): void {
+    this.stage(() => {
+      const at = now + 1000;
+      for (const it of items) {
+        const rec = this.s.leased.get(it.id);
+        if (rec && rec.gen === it.gen) rec.lease_until = at;
+      }
+      this.s.timer.wakeAt(at);
+    }, now);
+  }
+
+  /** Runs when a pacing timer (`Timer.soon`) fires: routes that were waiting may send again. */
+  tick(now: number = this.clock()): void {
+    this.stage(() => {
+      this.s.starved = true;
+      pump(this.s, now);
+    }, now);
+  }
+
+  /** Sends what is due and what was dispatched to the queue but never claimed; call from the object's alarm(). */
+  alarm(now: number): void {
+    this.stage(() => {
+      const s = this.s;
+      let nextLease = Infinity;
+      for (const rec of [...s.leased.values()]) {
+        if (rec.lease_until === null || rec.lease_until > now) {
+          if (rec.lease_until !== null) nextLease = Math.min(nextLease, rec.lease_until);
+          continue;
+        }
+        s.counters.add("redispatched");
+        log.info("delivery redispatched: no consumer claimed or settled it in time", {
+          owner: s.host.owner.name, delivery: rec.id, hop: rec.hop, gen: rec.gen, ...(() => { const e = payload(s, rec); return e ? traceFields(e) : {}; })(),
+        });
+        release(s, rec);
+        dispatch(s, rec, undefined, now);
+      }
+      s.starved = true;
+      pump(s, now);
+      const due = s.store.nextDue(now + DUE_SLACK_MS);
+      const local = [...s.leased.values()].some((r) => r.local);
+      const next = Math.min(nextLease, due ?? Infinity, s.firstPathTotal > 0 || local ? now + LOCAL_RECOVERY_MS : Infinity);
+      if (next !== Infinity) s.timer.wakeAt(next);
+    }, now);
+  }
+
+  /** The archive wrote these batches: rows nothing else needs go. */
+  archived(batches: number[]): void {
+    this.stage(() => {
+      for (const id of batches) {
+        const b = this.s.batches.get(id);
+        if (!b || !b.archive) continue;
+        b.archive = false;
+        if (b.refs <= 0) this.s.doomed.add(id);
+        else this.s.store.setArchived(id);
+      }
+    });
   }
 
   /** Drops every pending delivery (their owner was deleted). */
   dropAll(reason: string, now: number): void {
-    this.s.chains.clear();
-    for (const row of this.s.store.all()) drop(this.s, { ...row, order_key: null }, reason, "", now);
-    this.s.inFlight = this.s.store.leasedCount();
-    this.s.gate.reset([]);
-    // The owner's tables are wiped next: sequence numbers start over.
-    this.forgetRows();
+    this.stage(() => dropAll(this.s, reason, now), now);
   }
 
-  loadEvent(seq: number): StoredEvent | undefined {
-    return this.s.store.loadEvent(seq);
+  /** Memory forgets everything (the tables were wiped); `start` comes next. */
+  reset(): void {
+    clear(this.s);
   }
 
-  private succeed(row: DeliveryRow, o: DeliveryOutcome, now: number): void {
-    if (row.hop === "subscriber" && o.reply) {
-      const original = this.s.store.loadEvent(row.event_seq);
-      // A reply with no trace of its own continues the trace of the event it answers.
-      if (original) this.s.host.onReply(row, original, inheritTrace(original.event, o.reply), now);
-    }
-    observe(this.s, row, row.hop === "dls" ? "dead-lettered" : "delivered", o.status);
-    remove(this.s, row);
-    this.s.counters.add(row.hop === "dls" ? "deadLettered" : "delivered");
-    if (row.redrive_of && row.hop !== "reply") this.s.host.redriveDone?.(row.redrive_of);
-    leaveChain(this.s, row, now);
+  // --- reads ----------------------------------------------------------------------------------
+
+  /** Attempts out now (the in-flight window's use). */
+  inFlight(): number {
+    return this.s.leased.size;
   }
 
-  private wakeAtNextDue(now: number): void {
-    // Rows waiting for room in the window go out as outcomes arrive; only timed waits need the alarm.
-    const { lease, due } = this.s.store.nextTimes(now + DUE_SLACK_MS);
-    const next = [lease, due].filter((x): x is number => typeof x === "number");
-    if (next.length) this.s.timer.wakeAt(Math.min(...next));
+  /** Deliveries not yet finished. */
+  pending(): number {
+    return this.s.firstPathTotal + this.s.store.rowCount();
   }
+
+  /** Whether a delivery of an event this Replay recorded is still pending. */
+  replayPending(uid: string): boolean {
+    for (const b of this.s.batches.values()) if (b.replay === uid) return true;
+    return false;
+  }
+
+  /** Batches waiting for the archive (the archive reads and writes them). */
+  get store(): LedgerStore {
+    return this.s.store;
+  }
+
+  get epoch(): number {
+    return this.s.epoch;
+  }
+
+  loadEvent(loc: { batch: number; idx: number }): StoredEvent | undefined {
+    return storedEvent(this.s, loc);
+  }
+}
+
+/** A delivery whose route is gone: dropped, counted as route-deleted. */
+function dropDeleted(s: LedgerState, rec: Rec, now: number): void {
+  drop(s, rec, "route-deleted", "its Trigger or Subscription was deleted", now);
 }

@@ -1,72 +1,80 @@
-import type { CloudEvent } from "../../core/cloudevents/event.js";
 import type { Hop } from "../../core/delivery/messages.js";
+import type { BatchColumns, BatchEvent, BatchSummary, EventLoc, NewBatch } from "./batch.js";
 
-/** A delivery's durable record. */
+export type { BatchEvent, BatchSummary, EventLoc, NewBatch };
+
+/**
+ * A delivery off the first-attempt path, as its row in `deliveries` keeps it: waiting for a retry,
+ * held by flow control or an ordered chain, on its dead-letter hop, or a reply hop that failed
+ * once. A delivery on its first attempt has no row: its batch row is its record (./batch.ts).
+ */
 export interface DeliveryRow {
   id: number;
-  event_seq: number;
+  /** The original event (a reply hop's dead letter carries it). */
+  event: EventLoc;
+  /** Reply hops: the reply being forwarded. */
+  reply: EventLoc | null;
   route: string;
   hop: Hop;
-  reply_seq: number | null;
+  /** Attempts made on this hop. */
   attempt: number;
+  /** When it is due; while `leased`, when its lease ends. */
   due_at: number;
-  lease_until: number | null;
-  gen: number;
+  /** 1 while an attempt is out (its lease lives in memory). */
+  leased: number;
+  /** Knative's error extensions for the dead-letter hop (JSON). */
   error: string | null;
-  /** 1 while the leased attempt is made by the owning object itself. */
-  local: number;
-  /** For ordered routes: the key whose deliveries go one at a time ("" for events without a partitionkey). */
   order_key: string | null;
   /** 1 while an earlier delivery of the same ordered chain is unsettled. */
   blocked: number;
   /** 429s this delivery waited out without spending a retry. */
   throttles: number;
-  /** The kept dead letter this delivery redrives (its entry goes once delivered). */
-  redrive_of?: string | null;
+  redrive_of: string | null;
 }
 
-export interface StoredEvent {
-  event: CloudEvent;
-  /** Broker TTL left for replies to this event. */
-  ttl: number;
-}
-
-export type NewDelivery = Pick<DeliveryRow, "event_seq" | "route" | "hop" | "reply_seq" | "due_at"> &
-  Partial<Pick<DeliveryRow, "gen" | "lease_until" | "local" | "order_key" | "blocked" | "redrive_of">>;
-export type DeliveryPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_at" | "lease_until" | "gen" | "error" | "local" | "blocked" | "throttles">>;
+export type RowPatch = Partial<Pick<DeliveryRow, "hop" | "attempt" | "due_at" | "leased" | "error" | "blocked" | "throttles">>;
 
 /**
- * What the ledger's state machine needs from storage. The Durable Object's SQLite implements it
- * (`SqlLedgerStore`); unit tests use an in-memory one. Every method is synchronous: a Durable
- * Object's writes between two awaits commit together, so a transition is atomic.
+ * What the ledger needs from storage. The Durable Object's SQLite implements it (./sql-store.ts);
+ * unit tests use an in-memory one. Every method is synchronous: a Durable Object's writes between
+ * two awaits commit together, and the group commit (../group-commit.ts) wraps each flush in one
+ * transaction.
  */
 export interface LedgerStore {
-  /** `archive`: the event stays (even with no delivery left) until the archive has written it. */
-  insertEvent(event: CloudEvent, ttl: number, now: number, archive?: boolean, replay?: string): number;
-  loadEvent(seq: number): StoredEvent | undefined;
-  insertDelivery(d: NewDelivery): number;
-  delivery(id: number): DeliveryRow | undefined;
-  update(id: number, patch: DeliveryPatch): void;
-  /** Deletes the row, and each of its events that no other row needs and the archive does not wait for. */
-  remove(row: DeliveryRow): void;
-  /** Rows whose lease ran out by `now`, at most `limit`. */
-  lapsed(now: number, limit: number): DeliveryRow[];
+  /** Starts an incarnation: the next epoch, and a block of ids no earlier incarnation handed out. */
+  begin(block: number): { epoch: number; from: number; to: number };
+  /** Reserves ids up to `to` (called before the ids handed out pass the reserved block). */
+  reserve(to: number): void;
+
+  insertBatch(b: NewBatch, archive: boolean): void;
+  /** Every live batch, without its events, oldest first. */
+  batches(): BatchSummary[];
+  /** The events of a batch (and what it owes), or undefined when it is gone. */
+  batch(id: number): { events: BatchEvent[]; summary: BatchSummary } | undefined;
+  setSettled(id: number, settled: Iterable<number>): void;
+  /** The archive wrote the batch's events. */
+  setArchived(id: number): void;
+  deleteBatch(id: number): void;
+  /** Batches waiting for the archive, oldest first, with their events. */
+  archiveWaiting(limit: number): { id: number; events: BatchEvent[] }[];
+
+  insertRow(r: DeliveryRow): void;
+  row(id: number): DeliveryRow | undefined;
+  update(id: number, patch: RowPatch): void;
+  deleteRow(id: number): void;
   /** Unleased, unblocked rows due by `now`, oldest first, at most `limit`, leaving out subscriber hops of `holdRoutes`. */
-  due(now: number, limit: number, holdRoutes?: string[]): DeliveryRow[];
+  due(now: number, limit: number, holdRoutes: string[]): DeliveryRow[];
   /** The oldest blocked row of an ordered chain. */
   nextBlocked(route: string, key: string): DeliveryRow | undefined;
-  /** Unsettled, unblocked rows of each ordered chain (after a restart). */
-  chainCounts(): { route: string; order_key: string; n: number }[];
-  /** Leased subscriber requests per route (after a restart). */
-  leasedByRoute(): { route: string; n: number }[];
-  /** Every row (for dropping all of them). */
-  all(): DeliveryRow[];
-  count(): number;
-  leasedCount(): number;
-  /** The earliest lease end, and the earliest due time after `now` of an unleased row. */
-  nextTimes(now: number): { lease?: number; due?: number };
-  /** Ends every lease of an attempt the object made itself (they died with it); returns how many. */
-  expireLocalLeases(now: number): number;
-  /** Storage may not hold what was written since the last commit, or was wiped: drop what is remembered of it. */
-  forget?(): void;
+  /** Every row (after a restart, and to drop them all). */
+  rows(): DeliveryRow[];
+  rowCount(): number;
+  /** The earliest due time after `now` of an unleased, unblocked row. */
+  nextDue(now: number): number | undefined;
+  /** Every lease ended with its incarnation: leased rows are due at `now`. */
+  unleaseAll(now: number): number;
+  /** Every ledger table emptied (the owner was deleted); the epoch and the ids handed out stay. */
+  wipe(): void;
 }
+
+export type { BatchColumns };

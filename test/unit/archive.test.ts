@@ -59,21 +59,36 @@ describe("archive format", () => {
 });
 
 describe("ledger and archive", () => {
-  it("keeps an archived event after its deliveries are done, and drops an unarchived one", () => {
+  it("keeps a batch with an archived event after its deliveries are done, until the archive wrote it; drops one without", async () => {
     const f = ledgerFixture([route("a")]);
-    const kept = f.ledger.record(ev("kept"), 254, ["a"], 1000, true);
-    const gone = f.ledger.record(ev("gone"), 254, ["a"], 1000);
-    for (const d of f.transport.take()) f.ledger.settle([f.transport.outcome(d)], 1010);
+    await f.job(() => f.ledger.record(ev("kept"), 254, ["a"], 1000, true));
+    await f.job(() => f.ledger.record(ev("gone"), 254, ["a"], 1000));
+    for (const d of f.transport.take()) await f.job(() => f.ledger.settle([f.transport.outcome(d)], 1010));
     expect(f.ledger.pending()).toBe(0);
-    expect(f.store.events.has(kept)).toBe(true);
-    expect(f.store.events.has(gone)).toBe(false);
+    const waiting = f.store.archiveWaiting(10);
+    expect(waiting.map((b) => b.events.map((e) => [e.event.attrs.id, e.archive]))).toEqual([[["kept", true]]]);
+    expect(f.store.batches()).toHaveLength(1);
+    await f.job(() => f.ledger.archived(waiting.map((b) => b.id)));
+    expect(f.store.batches()).toHaveLength(0);
   });
 
-  it("stores an event no route takes when the archive wants it, with no delivery", () => {
+  it("stores an event no route takes when the archive wants it, with no delivery", async () => {
     const f = ledgerFixture([route("a")]);
-    const seq = f.ledger.record(ev("lonely"), 254, [], 1000, true);
-    expect(f.store.events.get(seq)!.archive).toBe(true);
+    await f.job(() => f.ledger.record(ev("lonely"), 254, [], 1000, true));
+    expect(f.store.archiveWaiting(10)[0]!.events[0]!.event.attrs.id).toBe("lonely");
     expect(f.ledger.pending()).toBe(0);
     expect(f.transport.take()).toEqual([]);
+  });
+
+  it("marks a batch written when deliveries still need it, and deletes it with the last one", async () => {
+    const f = ledgerFixture([route("a")]);
+    await f.job(() => f.ledger.record(ev("e1"), 254, ["a"], 1000, true));
+    const [d] = f.transport.take();
+    const [b] = f.store.archiveWaiting(10);
+    await f.job(() => f.ledger.archived([b!.id]));
+    expect(f.store.archiveWaiting(10)).toEqual([]);
+    expect(f.store.batches()).toHaveLength(1);
+    await f.job(() => f.ledger.settle([f.transport.outcome(d!)], 1010));
+    expect(f.store.batches()).toHaveLength(0);
   });
 });

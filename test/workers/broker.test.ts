@@ -1,6 +1,15 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Broker } from "../../durable-objects/broker.js";
+import { encodeDels, encodeEvents } from "../../durable-objects/ledger/batch.js";
+
+/** The ledger and group commit of a Broker object, for tests that reach inside it. */
+interface Inside {
+  ledger: { inFlight(): number; start(now: number): void; s: { leased: Map<number, { lease_until: number | null; local: boolean }> } };
+  commits: { run<T>(job: () => T): Promise<T> };
+  outbox: { hasLocalRoom: () => boolean; queued: unknown[] };
+  routes: Map<string, unknown>;
+}
 import { apply, brokerObj, decode, send, SINK, sinkLog, stats, triggerObj, uid, waitLog } from "./helpers.js";
 
 async function setup(spec: Record<string, unknown> = {}) {
@@ -24,12 +33,15 @@ describe("Broker Durable Object", () => {
     const counts = await runInDurableObject(brokerStub(ns), async (broker, state) => {
       await broker.publish([{ attrs: { specversion: "1.0", id: "e1", source: "/s", type: "t1" }, data: new TextEncoder().encode("{}") }]);
       const sql = state.storage.sql;
+      const batch = sql.exec<{ dels: string }>("SELECT dels FROM batches").toArray();
       return {
-        events: sql.exec("SELECT COUNT(*) AS n FROM events").one().n,
+        batches: batch.length,
+        owed: batch.map((b) => (JSON.parse(b.dels) as unknown[]).length),
         deliveries: sql.exec("SELECT COUNT(*) AS n FROM deliveries").one().n,
       };
     });
-    expect(counts).toEqual({ events: 1, deliveries: 2 });
+    // One row for the event and both deliveries it owes; no row per delivery on the first attempt.
+    expect(counts).toEqual({ batches: 1, owed: [2], deliveries: 0 });
     await waitLog(k1, 1);
     await waitLog(k2, 1);
   });
@@ -118,15 +130,16 @@ describe("Broker Durable Object", () => {
     await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
     const stub = brokerStub(ns);
     await runInDurableObject(stub, async (broker, state) => {
-      const outbox = (broker as unknown as { outbox: { hasLocalRoom: () => boolean; queued: unknown[] } }).outbox;
-      const room = outbox.hasLocalRoom;
-      outbox.hasLocalRoom = () => false; // the object's window is full: the delivery goes to the queue
+      const inside = broker as unknown as Inside;
+      const room = inside.outbox.hasLocalRoom;
+      inside.outbox.hasLocalRoom = () => false; // the object's window is full: the delivery goes to the queue
       await broker.publish([{ attrs: { specversion: "1.0", id: "lost1", source: "/s", type: "t" } }]);
-      outbox.hasLocalRoom = room;
-      // Simulate a runtime restart: the in-memory outbox never reaches the queue.
-      outbox.queued.length = 0;
-      expect(state.storage.sql.exec("SELECT local FROM deliveries").one().local).toBe(0);
-      state.storage.sql.exec("UPDATE deliveries SET lease_until = ?", Date.now() - 1);
+      inside.outbox.hasLocalRoom = room;
+      // The message never reaches the queue (a consumer gave up on it, say): no claim ever comes.
+      inside.outbox.queued.length = 0;
+      const [rec] = [...inside.ledger.s.leased.values()];
+      expect(rec!.local).toBe(false);
+      rec!.lease_until = Date.now() - 1;
       // Far in the future, so only runDurableObjectAlarm below runs it (a past alarm may fire on its own first).
       await state.storage.setAlarm(Date.now() + 3_600_000);
     });
@@ -142,21 +155,22 @@ describe("Broker Durable Object", () => {
     const k = uid();
     await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
     const stub = brokerStub(ns);
-    const local = await runInDurableObject(stub, async (broker, state) => {
+    const local = await runInDurableObject(stub, async (broker) => {
       await broker.publish([{ attrs: { specversion: "1.0", id: "first1", source: "/s", type: "t" } }]);
-      return state.storage.sql.exec("SELECT local FROM deliveries").one().local;
+      return [...(broker as unknown as Inside).ledger.s.leased.values()].map((r) => r.local);
     });
-    expect(local).toBe(1); // leased to the object's own attempt, not to a queue message
+    expect(local).toEqual([true]); // the object's own attempt, not a queue message
     await waitLog(k, 1);
     await expect.poll(async () => (await stats(ns, "default")).pending).toBe(0);
 
-    // A delivery the previous incarnation was making when the runtime died: leased locally, far from expiry.
+    // An event the previous incarnation stored and was delivering when the runtime died: its batch
+    // row still owes the delivery. A new incarnation (what the constructor does) sends it again.
     await runInDurableObject(stub, async (broker, state) => {
-      const seq = state.storage.sql.exec("INSERT INTO events (attrs, ttl, received_at) VALUES (?, 255, ?) RETURNING seq", JSON.stringify({ specversion: "1.0", id: "orphan1", source: "/s", type: "t" }), Date.now()).one().seq;
-      const route = [...(broker as unknown as { routes: Map<string, unknown> }).routes.keys()][0]!;
-      state.storage.sql.exec("INSERT INTO deliveries (event_seq, route, hop, due_at, lease_until, gen, local) VALUES (?, ?, 'subscriber', ?, ?, 1, 1)", seq, route, Date.now(), Date.now() + 3_600_000);
-      // What the constructor of a new incarnation does.
-      (broker as unknown as { ledger: { init(now: number): void } }).ledger.init(Date.now());
+      const inside = broker as unknown as Inside;
+      const route = [...inside.routes.keys()][0]!;
+      const { events, data } = encodeEvents([{ seq: 1, event: { attrs: { specversion: "1.0", id: "orphan1", source: "/s", type: "t" } }, ttl: 255, at: Date.now(), archive: false }]);
+      state.storage.sql.exec("INSERT INTO batches (id, dels, events, data, settled) VALUES (?, ?, ?, ?, '')", 1, encodeDels([{ n: 0, idx: 0, route, hop: "subscriber" }]), events, data);
+      await inside.commits.run(() => inside.ledger.start(Date.now()));
       await state.storage.setAlarm(Date.now() + 3_600_000);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -169,10 +183,10 @@ describe("Broker Durable Object", () => {
     const ns = await setup();
     const k = uid();
     await apply(triggerObj(ns, "t", "default", `${SINK}/ok/${k}`), "triggers");
-    const leased = await runInDurableObject(brokerStub(ns), async (broker, state) => {
+    const leased = await runInDurableObject(brokerStub(ns), async (broker) => {
       const evs = Array.from({ length: 12 }, (_, i) => ({ attrs: { specversion: "1.0", id: `w${i}`, source: "/s", type: "t" } }));
       await broker.publish(evs);
-      return state.storage.sql.exec("SELECT COUNT(*) AS n FROM deliveries WHERE lease_until IS NOT NULL").one().n;
+      return (broker as unknown as Inside).ledger.inFlight();
     });
     expect(leased).toBe(3); // MAX_IN_FLIGHT in this test project
     const log = await waitLog(k, 12);

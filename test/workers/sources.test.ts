@@ -57,7 +57,7 @@ describe("WebhookSource data plane", () => {
     const send = (s: string) => SELF.fetch(`${ORIGIN}/webhooks/${ns}/w`, { method: "POST", headers: { "X-Sig": s, "X-Id": "delivery-1", "Content-Type": "application/json" }, body });
     expect((await send("00")).status).toBe(401);
     const stub = source(`WebhookSource/${ns}/w`);
-    expect(await runInDurableObject(stub, (_s, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one().n)).toBe(0);
+    expect(await runInDurableObject(stub, (_s, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM batches").one().n)).toBe(0);
     expect((await send(sig)).status).toBe(202);
     expect((await send(sig)).status).toBe(202);
     await waitLog(k, 1);

@@ -1,0 +1,48 @@
+// A healthy subscriber slower than its peers' patience gets each event exactly once. Before leases
+// that cannot run out in a queue (main at 7d7e627), this scenario delivered 70 duplicates of 200:
+// deliveries waiting for a connection slot in a consumer batch outlived their lease, the object sent
+// them again, and the consumer still sent its copy. Now a consumer claims each delivery right before
+// its attempt, and a claimed delivery is the consumer's until its batch ends.
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { Api, broker, trigger, uniqueNs } from "../support/api.js";
+import { binaryHeaders } from "../support/emit.js";
+import { sinkPool } from "../support/sink.js";
+
+const p = inject("platform");
+const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
+const V1 = "eventing.knative.dev/v1";
+const sink = sinkPool(afterEach);
+const EVENTS = 200;
+
+describe("a slow, healthy subscriber", () => {
+  it(`gets each of ${EVENTS} events posted at once exactly once (3 s answers, PT5S timeout, retry 3)`, { timeout: 300_000 }, async () => {
+    const ns = uniqueNs("slow");
+    let open = 0;
+    let maxOpen = 0;
+    const s = await sink(async () => {
+      maxOpen = Math.max(maxOpen, ++open);
+      await new Promise((r) => setTimeout(r, 3000));
+      open--;
+      return { status: 200 };
+    });
+    const b = await api.apply(broker(ns, "default"));
+    await api.apply(trigger(ns, "t", "default", s.url, { delivery: { timeout: "PT5S", retry: 3, backoffDelay: "PT1S" } }));
+    await api.waitReady(V1, "Trigger", ns, "t");
+    const url = b.status.address.url.replace(/:\d+\//, `:${p.port}/`);
+    const answers = await Promise.all(Array.from({ length: EVENTS }, (_, i) =>
+      fetch(url, { method: "POST", headers: { ...binaryHeaders({ specversion: "1.0", id: `slow-${i}`, source: "/slow", type: "com.example.slow" }), Authorization: `Bearer ${p.token}` }, body: `{"i":${i}}` }).then((r) => r.status),
+    ));
+    expect(answers.every((x) => x === 202)).toBe(true);
+    // Done when the Broker holds nothing pending: every delivery settled, so no copy can still be on its way.
+    const stats = async () => (await api.call("GET", `/apis/eventing.knative.dev/v1/namespaces/${ns}/brokers/default/stats`)).body;
+    await expect.poll(async () => (await stats()).pending, { timeout: 280_000, interval: 500 }).toBe(0);
+    const ids = s.received.map((r) => r.headers["ce-id"]);
+    const copies = ids.length - new Set(ids).size;
+    expect(new Set(ids).size).toBe(EVENTS);
+    expect(copies, `duplicate deliveries; at most ${maxOpen} requests were open at once`).toBe(0);
+    const c = (await stats()).counters;
+    expect(c).toMatchObject({ accepted: EVENTS, delivered: EVENTS });
+    expect(c.redispatched ?? 0).toBe(0);
+    expect(c.duplicates ?? 0).toBe(0);
+  });
+});
