@@ -3,6 +3,7 @@ import { eventView } from "../core/cloudevents/view.js";
 import { enterBroker, incomingTtl } from "../core/broker/ttl.js";
 import { compileTriggerFilter, type CompiledFilter } from "../core/filters/index.js";
 import { log } from "../core/log.js";
+import { useCorrelationKeys } from "../core/requestreply/correlation.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { Delivery, StoredEvent } from "./ledger/machine.js";
 
@@ -44,6 +45,7 @@ export class Broker extends Dispatcher {
   }
 
   protected override onPlan(): void {
+    useCorrelationKeys(this.env); // KN_VERIFY_CORRELATION_ID in filters checks ids with this deployment's keys
     this.filters = [];
     for (const r of this.plan?.routes ?? []) {
       try {

@@ -2,6 +2,7 @@
 // stubs (./objects.ts, the Worker) read the shapes without the Durable Object's code.
 import type { DropRecord } from "./counters.js";
 import type { MeterSnapshot } from "./meter.js";
+import type { CloudEvent } from "../core/cloudevents/event.js";
 
 export type PublishResult = { ok: true; accepted: number } | { ok: false; status: 404 } | { ok: false; status: 403; message: string };
 
@@ -19,4 +20,16 @@ export interface DispatcherStats {
   meter?: MeterSnapshot;
   /** Most subrequests one of its invocations made. */
   subrequestsHighWater?: number;
+}
+
+/**
+ * What an address that answers with an event says (an EventTransform, a RequestReply): an HTTP
+ * status, the event that is the answer (2xx), or why there is none, and how long to wait before
+ * trying again (429/503).
+ */
+export interface EventAnswer {
+  status: number;
+  event?: CloudEvent;
+  message?: string;
+  retryAfterSeconds?: number;
 }

@@ -6,13 +6,14 @@ import type { ReplayReport } from "../core/resources/plan.js";
 import { reconcileNamespace } from "../core/resources/reconcile.js";
 import { ADDRESSABLES, kindByPath } from "../core/resources/registry.js";
 import type { KReference, Resource } from "../core/resources/types.js";
-import { autoEventType, type ObservedType } from "../core/resources/eventtypes.js";
-import { AUTO_CREATED_LABEL, EventTypeKind } from "../core/resources/kinds/eventtype.js";
+import type { ObservedType } from "../core/resources/eventtypes.js";
 import { log } from "../core/log.js";
 import { PLACEABLE_KINDS, placementOf, type Placement } from "../core/placement.js";
 import { authSettings } from "../core/identity/settings.js";
 import type { Env } from "../functions/env.js";
 import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
+import { declaredEventTypes, dropOwnedEventTypes, ensureEventTypes, syncReplyTriggers, type ObjectWrites } from "./owned.js";
+import { refuseManaged } from "../core/requestreply/managed.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
 
@@ -42,8 +43,6 @@ const SCHEMA = [
 
 /** Progress of jobs (Replays) as their data-plane objects report it, one row per partition. */
 const REPORTS_SCHEMA = ["CREATE TABLE reports (uid TEXT NOT NULL, part INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (uid, part))"];
-
-const EVENT_TYPE_API = "eventing.knative.dev/v1beta3";
 
 function keyOf(apiVersion: string, kind: string, name: string): string {
   return `${apiVersion}/${kind}/${name}`;
@@ -98,6 +97,7 @@ export class Namespace extends DurableObject<Env> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const old = this.objects.get(keyOf(apiVersionOf(kind), kind.kind, name));
+      if (old) refuseManaged(old, kind.plural);
       const wantRv = (body as { metadata?: { resourceVersion?: unknown } })?.metadata?.resourceVersion;
       if (old && wantRv !== undefined && wantRv !== "" && String(wantRv) !== old.metadata.resourceVersion) {
         throw new ApiError(409, `${kind.plural} "${name}" was changed since resourceVersion ${String(wantRv)} (now ${old.metadata.resourceVersion}); read it again and retry`, [], { name, kind: kind.plural }, {}, "Conflict");
@@ -128,6 +128,7 @@ export class Namespace extends DurableObject<Env> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const obj = this.find(ns, kind, name);
+      refuseManaged(obj, kind.plural);
       for (const f of ["uid", "resourceVersion"] as const) {
         if (opts[f] !== undefined && opts[f] !== obj.metadata[f]) {
           throw new ApiError(409, `the precondition on ${f} failed: ${kind.plural} "${name}" has ${f} ${obj.metadata[f]}, not ${opts[f]}; read it again before deleting`, [], { name, kind: kind.plural, group: kind.group }, {}, "Conflict");
@@ -137,7 +138,7 @@ export class Namespace extends DurableObject<Env> {
       const key = keyOf(obj.apiVersion, obj.kind, name);
       this.objects.delete(key);
       this.db.run("DELETE FROM resources WHERE key = ?", key);
-      this.dropOwnedEventTypes(obj);
+      dropOwnedEventTypes(this.writes(ns), obj);
       this.db.run("DELETE FROM reports WHERE uid = ?", obj.metadata.uid);
       const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: this.nextRv() } };
       this.history.record("DELETED", gone);
@@ -165,7 +166,7 @@ export class Namespace extends DurableObject<Env> {
   async observeEventTypes(reference: KReference, types: ObservedType[]): Promise<void> {
     const ns = reference.namespace ?? this.meta("namespace") ?? "";
     const base = this.meta("baseUrl");
-    if (this.ensureEventTypes(ns, reference, types) && base) await this.reconcile(ns, base);
+    if (ensureEventTypes(this.writes(ns), reference, types) && base) await this.reconcile(ns, base);
   }
 
   /**
@@ -197,44 +198,27 @@ export class Namespace extends DurableObject<Env> {
 
   // --- internals -------------------------------------------------------------------------------
 
-  /** Stores the auto-created EventTypes that do not exist yet; true when any was created. */
-  private ensureEventTypes(ns: string, reference: KReference, types: ObservedType[]): boolean {
-    let created = false;
-    for (const t of types) {
-      const manifest = autoEventType(reference, t);
-      if (this.objects.has(keyOf(EVENT_TYPE_API, "EventType", manifest.metadata.name))) continue;
-      const obj = admit({ body: manifest, kind: EventTypeKind, ctx: { namespace: ns, refs: ADDRESSABLES }, now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() });
-      this.nextRv();
-      const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
-      this.objects.set(key, obj);
-      this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
-      this.history.record("ADDED", obj);
-      created = true;
-    }
-    return created;
-  }
-
-  /** Sources declare what they emit in `status.ceAttributes`; those become EventTypes too. */
-  private declaredEventTypes(ns: string): boolean {
-    let created = false;
-    for (const r of this.objects.values()) {
-      const attrs = r.status?.ceAttributes as ObservedType[] | undefined;
-      if (!Array.isArray(attrs) || attrs.length === 0) continue;
-      created = this.ensureEventTypes(ns, { apiVersion: r.apiVersion, kind: r.kind, name: r.metadata.name, namespace: ns }, attrs) || created;
-    }
-    return created;
-  }
-
-  /** Auto-created EventTypes go with the object they describe. */
-  private dropOwnedEventTypes(owner: Resource): void {
-    for (const [key, r] of this.objects) {
-      const ref = r.spec?.reference as KReference | undefined;
-      if (r.kind === "EventType" && r.metadata.labels?.[AUTO_CREATED_LABEL] === "true" && ref?.kind === owner.kind && ref.name === owner.metadata.name) {
+  /** What owned.ts may do to this namespace's objects: every write a resourceVersion and a change-log entry. */
+  private writes(ns: string): ObjectWrites {
+    return {
+      objects: this.objects,
+      key: keyOf,
+      admit: (kind, body, old) => admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, ...(old ? { old, name: old.metadata.name } : {}), now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() }),
+      put: (obj) => {
+        const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
+        const type = this.objects.has(key) ? "MODIFIED" : "ADDED";
+        obj.metadata.resourceVersion = this.nextRv();
+        this.objects.set(key, obj);
+        this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
+        this.history.record(type, obj);
+      },
+      remove: (obj) => {
+        const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
         this.objects.delete(key);
         this.db.run("DELETE FROM resources WHERE key = ?", key);
-        this.history.record("DELETED", { ...r, metadata: { ...r.metadata, resourceVersion: this.nextRv() } });
-      }
-    }
+        this.history.record("DELETED", { ...obj, metadata: { ...obj.metadata, resourceVersion: this.nextRv() } });
+      },
+    };
   }
 
   private kind(path: KindPath): KindDef {
@@ -282,8 +266,9 @@ export class Namespace extends DurableObject<Env> {
       this.setMeta("namespace", ns);
       this.setMeta("baseUrl", baseUrl);
       const hasSecret = (name: string) => this.hasSecret(name);
+      syncReplyTriggers(this.writes(ns)); // before reconciling, which then sees them
       let { changed, plans } = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress);
-      if (this.declaredEventTypes(ns)) {
+      if (declaredEventTypes(this.writes(ns), ns)) {
         const again = reconcileNamespace([...this.objects.values()], ns, baseUrl, new Date().toISOString(), hasSecret, authSettings(this.env), this.progress);
         changed = [...new Set([...changed, ...again.changed])];
         plans = again.plans;

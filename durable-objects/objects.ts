@@ -3,6 +3,9 @@ import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/me
 import { partitionKey, partitionOf } from "../core/partitions.js";
 import type { Dispatcher, DispatcherStats, PublishResult } from "./dispatcher.js";
 import type { Sender } from "../core/identity/policy.js";
+import { servingOf } from "../core/addressables.js";
+import { ERROR_DATA_BYTES } from "../core/delivery/policy.js";
+import type { Source } from "./source.js";
 import type { MeterSnapshot } from "./meter.js";
 import type { Placement } from "../core/placement.js";
 import type { DispatcherPlan, PlanBinding } from "../core/resources/plan.js";
@@ -166,6 +169,7 @@ const enc = new TextEncoder();
  */
 export async function deliverInternal(env: object, object: PlacedRef, spec: AttemptSpec, event: CloudEvent): Promise<DeliveryOutcome> {
   const base = { id: spec.id, gen: spec.gen };
+  if (servingOf(object) === "transform") return transformAt(env, object, spec, event);
   try {
     // The route's identity goes with the event: the target checks it against its EventPolicies.
     const r = await publishTo(env, object, [event], spec.auth?.subject ? { subject: spec.auth.subject } : undefined);
@@ -173,6 +177,28 @@ export async function deliverInternal(env: object, object: PlacedRef, spec: Atte
     if (r.status === 403) return { ...base, ok: false, status: 403, error: "HTTP 403", errorData: enc.encode(r.message) };
     const text = `${spec.url} does not exist (it was deleted, or is not ready yet)`;
     return { ...base, ok: false, status: 404, error: "HTTP 404", errorData: enc.encode(text) };
+  } catch (e) {
+    const text = `dispatch error: ${(e as Error).message}`;
+    return { ...base, ok: false, error: text, errorData: enc.encode(text) };
+  }
+}
+
+/**
+ * A delivery to an EventTransform: an RPC that answers as its HTTP address would. A 2xx with an
+ * event is the subscriber's reply; anything else fails the delivery with the transform's reason
+ * (`knativeerrordata`), retried or not by its status as any HTTP answer would be.
+ */
+async function transformAt(env: object, object: OwnerRef, spec: AttemptSpec, event: CloudEvent): Promise<DeliveryOutcome> {
+  const base = { id: spec.id, gen: spec.gen };
+  try {
+    const stub = dataPlaneStub(env, object) as unknown as DurableObjectStub<Source>;
+    const a = await stub.transform(event, spec.auth?.subject ? { subject: spec.auth.subject } : undefined, spec.timeoutMs);
+    if (a.status >= 200 && a.status < 300) return { ...base, ok: true, status: a.status, ...(a.event && spec.hop === "subscriber" ? { reply: a.event } : {}) };
+    const text = a.message ?? `${spec.url} answered ${a.status}`;
+    return {
+      ...base, ok: false, status: a.status, error: `HTTP ${a.status}`, errorData: enc.encode(text).subarray(0, ERROR_DATA_BYTES),
+      ...(a.retryAfterSeconds ? { retryAfterMs: a.retryAfterSeconds * 1000 } : {}),
+    };
   } catch (e) {
     const text = `dispatch error: ${(e as Error).message}`;
     return { ...base, ok: false, error: text, errorData: enc.encode(text) };

@@ -12,6 +12,8 @@ import type { Env } from "./env.js";
 import { ADDRESSABLE_TABLE } from "../core/addressables.js";
 import { addressableIngress } from "./ingress/dispatch.js";
 import { webhookIngress } from "./ingress/webhook.js";
+import { transformIngress } from "./ingress/transform.js";
+import { requestReplyIngress } from "./ingress/request-reply.js";
 
 /**
  * The Worker's HTTP surface: the control-plane API under `/apis`, and the ingress of every
@@ -43,7 +45,8 @@ app.route("/api/v1", coreV1);
 app.route("/api/v1", serviceAccounts);
 app.route("/", wellKnown);
 // Every addressable's ingress, from the one table of where each lives (core/addressables.ts).
-for (const a of ADDRESSABLE_TABLE) app.route(`/${a.prefix}`, a.cloudEvents ? addressableIngress(a) : webhookIngress(a));
+const INGRESS = { publish: addressableIngress, webhook: webhookIngress, transform: transformIngress, request: requestReplyIngress };
+for (const a of ADDRESSABLE_TABLE) app.route(`/${a.prefix}`, INGRESS[a.serves](a));
 // The web console: static files only, no part of any ingress or delivery path.
 app.route("/console", consoleRoutes);
 

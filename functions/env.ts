@@ -40,6 +40,8 @@ export interface Env {
   WORKERS_PLAN?: string;
   /** Subrequests one invocation may make; overrides the plan's (50 on Free, 10,000 on Paid). */
   SUBREQUEST_LIMIT?: string;
+  /** Requests one RequestReply shard holds open at once (default 1000); more are answered 429. */
+  REQUEST_REPLY_MAX_WAITING?: string;
   NAMESPACE: DurableObjectNamespace<Namespace>;
   BROKER: DurableObjectNamespace<Broker>;
   CHANNEL: DurableObjectNamespace<Channel>;

@@ -56,7 +56,8 @@ export function reconcileNamespace(
       const { apiVersion, kind, name } = dest.ref;
       const target = index.get(`${apiVersion}/${kind}/${name}`);
       if (!target) return { error: `${kind} "${name}" does not exist` };
-      const ready = target.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      const refReady = kindOf(apiVersion, kind)?.refReady;
+      const ready = refReady ? refReady(target) : target.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
       const url = addressOf(target);
       if (!url || !ready) return { error: `${kind} "${name}" is not ready` };
       const own = kind === "WebhookSource" ? {} : { audience: audienceOf(groupOf(apiVersion), kind, namespace, name) };

@@ -59,7 +59,10 @@ beforeAll(async () => {
     apiVersion: "sources.knative.dev/v1", kind: "PingSource", metadata: { name: "heartbeat", namespace: ns },
     spec: { schedule: "0 0 1 1 *", data: "{}", sink: { ref: { apiVersion: V1, kind: "Broker", name: "default" } } },
   });
-  for (const t of ["greetings", "orders"]) await api.waitReady(V1, "Trigger", ns, t);
+  await api.apply({ apiVersion: "eventing.knative.dev/v1alpha1", kind: "EventTransform", metadata: { name: "retype", namespace: ns }, spec: { jsonata: { expression: '$merge([$, { "type": "com.example.retyped" }])' } } });
+  await api.apply(trigger(ns, "to-transform", "default", "", { filter: { attributes: { type: "com.example.raw" } }, subscriber: { ref: { apiVersion: "eventing.knative.dev/v1alpha1", kind: "EventTransform", name: "retype" } } }));
+  await api.apply({ apiVersion: "eventing.knative.dev/v1alpha1", kind: "RequestReply", metadata: { name: "ask", namespace: ns }, spec: { brokerRef: { apiVersion: V1, kind: "Broker", name: "default" } } });
+  for (const t of ["greetings", "orders", "to-transform"]) await api.waitReady(V1, "Trigger", ns, t);
 }, 900_000);
 
 afterAll(async () => {
@@ -93,7 +96,10 @@ describe("console", () => {
 
   it("draws the topology of the objects in the namespace, each node Ready and linking to its page", async () => {
     const page = await signedIn(`/console/namespaces/${ns}`);
-    const nodes = ["brokers/default", "triggers/greetings", "triggers/orders", "inmemorychannels/audit", "subscriptions/audit-log", "pingsources/heartbeat", `uri:${ok.url}`];
+    const nodes = [
+      "brokers/default", "triggers/greetings", "triggers/orders", "inmemorychannels/audit", "subscriptions/audit-log", "pingsources/heartbeat", `uri:${ok.url}`,
+      "triggers/to-transform", "eventtransforms/retype", "requestreplies/ask", "triggers/ask0-1",
+    ];
     for (const id of nodes) await page.locator(`svg.graph [data-node="${id}"]`).waitFor();
     for (const id of nodes.filter((n) => !n.startsWith("uri:"))) {
       await expect.poll(() => page.locator(`[data-node="${id}"] .node-status`).textContent(), { timeout: 20_000 }).toBe("✓ Ready");

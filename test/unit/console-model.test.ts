@@ -74,6 +74,23 @@ describe("topology", () => {
     expect(g.nodes.find((n) => n.id === "sequences/seq#step-1")).toMatchObject({ label: "step 2", link: { plural: "sequences", name: "seq" } });
   });
 
+  it("draws an EventTransform's sink or its reply to the Broker, and a RequestReply's requests and replies", () => {
+    const g = buildGraph([
+      obj("Broker", "default"),
+      obj("EventTransform", "retype", { jsonata: { expression: "$" } }),
+      obj("EventTransform", "forward", { jsonata: { expression: "$" }, sink: { uri: "http://out/" }, reply: { discard: true } }),
+      obj("Trigger", "t1", { broker: "default", subscriber: { ref: { kind: "EventTransform", name: "retype" } } }),
+      obj("RequestReply", "ask", { brokerRef: { kind: "Broker", name: "default" } }),
+      obj("Trigger", "ask0-1", { broker: "default", filters: [{ cesql: "KN_VERIFY_CORRELATION_ID(replyid, 'ask', 'demo', 'k', 0, 1)" }], subscriber: { ref: { kind: "RequestReply", name: "ask" }, uri: "/requestreplies/demo/ask/replies/0" } }),
+    ]);
+    expect(g.edges).toContainEqual({ from: "triggers/t1", to: "eventtransforms/retype", kind: "flow" });
+    expect(g.edges).toContainEqual({ from: "eventtransforms/retype", to: "brokers/default", kind: "reply", label: "transformed" });
+    expect(g.edges).toContainEqual({ from: "eventtransforms/forward", to: "uri:http://out/", kind: "flow", label: "reply discarded" });
+    expect(g.edges).toContainEqual({ from: "requestreplies/ask", to: "brokers/default", kind: "flow", label: "requests" });
+    expect(g.edges).toContainEqual({ from: "triggers/ask0-1", to: "requestreplies/ask", kind: "reply", label: "replies" });
+    expect(g.nodes.find((n) => n.id === "eventtransforms/retype")).toMatchObject({ caption: "EventTransform", link: { plural: "eventtransforms", name: "retype" } });
+  });
+
   it("lays the flow out left to right, every node placed apart", () => {
     const placed = layoutGraph(buildGraph([
       obj("PingSource", "tick", { sink: { ref: { kind: "Broker", name: "default" } } }),
