@@ -36,7 +36,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // A tiny in-flight window so every test here also exercises the ledger's backpressure.
             // FUZZ_RUNS reaches the fuzz suites as a binding: code inside workerd cannot read process.env.
-            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", WATCH_HISTORY: "40", DESTINATION_POLICY: "public-and-loopback", SINK_URL: inject("sinkUrl"), FUZZ_RUNS: process.env.FUZZ_RUNS ?? "", ...IDENTITY } },
+            // A small RequestReply cap, so a test can reach it (test/workers/request-reply.test.ts).
+            miniflare: { bindings: { ADMIN_TOKEN: "test-token", MAX_IN_FLIGHT: "3", WATCH_HISTORY: "40", REQUEST_REPLY_MAX_WAITING: "4", DESTINATION_POLICY: "public-and-loopback", SINK_URL: inject("sinkUrl"), FUZZ_RUNS: process.env.FUZZ_RUNS ?? "", ...IDENTITY } },
           })),
         ],
         test: {

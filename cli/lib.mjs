@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import tls from "node:tls";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -61,6 +62,63 @@ export function isLoopback(url) {
   return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** Eddy's address on this machine: `npm start -- --https`, or plain `npm start` (see serverOf). */
+export const LOCAL_SERVER = "https://127.0.0.1:8787";
+
+/**
+ * Where Eddy is, the same way for every command: `--server`, else `$EDDY_SERVER` (`$EDDY` is read
+ * too), else Eddy on this machine: https://127.0.0.1:8787, or http://127.0.0.1:8787 when what
+ * listens there speaks plain http (`npm start` without `--https`).
+ */
+export async function serverOf(given) {
+  if (given !== undefined) return checkUrl(given, "--server");
+  if (process.env.EDDY_SERVER) return checkUrl(process.env.EDDY_SERVER, "$EDDY_SERVER");
+  if (process.env.EDDY) return checkUrl(process.env.EDDY, "$EDDY");
+  const u = new URL(LOCAL_SERVER);
+  return (await speaksTls(u.hostname, Number(u.port))) === false ? LOCAL_SERVER.replace(/^https:/, "http:") : LOCAL_SERVER;
+}
+
+/** Whether a server answers a TLS handshake: true, false (it speaks something else), or undefined (nothing answers). */
+export function speaksTls(host, port, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: undefined });
+    const done = (v) => {
+      socket.destroy();
+      resolve(v);
+    };
+    socket.setTimeout(timeoutMs, () => done(undefined));
+    socket.once("secureConnect", () => done(true));
+    socket.once("error", (e) => done(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"].includes(e.code) ? undefined : false));
+  });
+}
+
+/**
+ * The kind and name of a target on the command line, the same way for every command:
+ * `kind:NAME` (`broker:default`), or kubectl's `kind/NAME`. `kinds` are those the command takes.
+ */
+export function parseTarget(text, kinds) {
+  const m = /^([a-z]+)[:/]([^:/]*)$/i.exec(String(text ?? ""));
+  const kind = m?.[1]?.toLowerCase();
+  const spelled = kinds.map((k) => `${k}:NAME`).join(", ");
+  if (!m || !kinds.includes(kind) || !m[2]) throw new UsageError(`"${text ?? ""}" is not a target: use ${spelled} (or kind/NAME)`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(m[2])) throw new UsageError(`"${m[2]}" is not a resource name: lower-case letters, digits and '-'`);
+  return { kind, name: m[2] };
+}
+
+/**
+ * The target of a command: its first positional argument, or the flag older versions took
+ * (`--to`, `--of`), which keeps working. Returns the target text and the positionals left.
+ */
+export function targetArg(positionals, alias) {
+  if (alias !== undefined) return { target: alias, rest: positionals };
+  return { target: positionals[0], rest: positionals.slice(1) };
+}
+
+/** The version of this package, for `eddy --version`. */
+export function version() {
+  return JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
+}
+
 export function checkUrl(value, flag) {
   let u;
   try {
@@ -81,13 +139,16 @@ export function request(url, { method = "GET", headers = {}, body, insecure = fa
   const u = new URL(url);
   const lib = u.protocol === "https:" ? https : http;
   return new Promise((resolvePromise, reject) => {
-    const req = lib.request(u, { method, headers, rejectUnauthorized: !(insecure || isLoopback(url)) }, (res) => {
+    // Every body is framed with Content-Length: Node leaves a GET, DELETE or OPTIONS body unframed
+    // otherwise, and its bytes become the next request on the connection (docs/known-issues.md).
+    const framed = body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
+    const req = lib.request(u, { method, headers: framed, rejectUnauthorized: !(insecure || isLoopback(url)) }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
       res.on("error", (e) => reject(new CommandError(`the answer from ${u.origin} broke off: ${e.message}`, EXIT.UNREACHABLE)));
     });
-    req.on("error", (e) => reject(new CommandError(`cannot reach Eddy at ${u.origin}: ${e.message}; is it running (npm start)? --server sets where it is`, EXIT.UNREACHABLE)));
+    req.on("error", (e) => reject(new CommandError(`cannot reach Eddy at ${u.origin}: ${e.message}; is it running (npm start)? --server or $EDDY_SERVER says where it is`, EXIT.UNREACHABLE)));
     if (body !== undefined) req.write(body);
     req.end();
   });

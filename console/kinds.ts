@@ -20,9 +20,12 @@ export const KINDS: readonly KindInfo[] = [
   { plural: "subscriptions", kind: "Subscription", group: "messaging.knative.dev", version: "v1", role: "route", tail: true },
   { plural: "sequences", kind: "Sequence", group: "flows.knative.dev", version: "v1", role: "flow" },
   { plural: "parallels", kind: "Parallel", group: "flows.knative.dev", version: "v1", role: "flow" },
+  { plural: "eventtransforms", kind: "EventTransform", group: "eventing.knative.dev", version: "v1alpha1", role: "flow" },
+  { plural: "requestreplies", kind: "RequestReply", group: "eventing.knative.dev", version: "v1alpha1", role: "flow" },
   { plural: "pingsources", kind: "PingSource", group: "sources.knative.dev", version: "v1", role: "source" },
   { plural: "webhooksources", kind: "WebhookSource", group: "sources.eddy.dev", version: "v1alpha1", role: "source" },
   { plural: "eventtypes", kind: "EventType", group: "eventing.knative.dev", version: "v1beta3", role: "other" },
+  { plural: "replays", kind: "Replay", group: "eventing.eddy.dev", version: "v1alpha1", role: "other" },
 ];
 
 export function byPlural(plural: string): KindInfo | undefined {

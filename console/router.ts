@@ -6,7 +6,7 @@ export type Route =
   | { view: "home" }
   | { view: "namespace"; ns: string }
   | { view: "object"; ns: string; plural: string; name: string }
-  | { view: "deadletters"; ns: string; plural: string; name: string }
+  | { view: "deadletters"; ns: string; plural: string; name: string; id?: string }
   | { view: "notfound"; path: string };
 
 const SEGMENT = "([^/]+)";
@@ -15,6 +15,7 @@ const PATTERNS: [RegExp, (m: string[]) => Route][] = [
   [new RegExp(`^/console/namespaces/${SEGMENT}/?$`), ([ns]) => ({ view: "namespace", ns: ns! })],
   [new RegExp(`^/console/namespaces/${SEGMENT}/${SEGMENT}/${SEGMENT}/?$`), ([ns, plural, name]) => ({ view: "object", ns: ns!, plural: plural!, name: name! })],
   [new RegExp(`^/console/namespaces/${SEGMENT}/${SEGMENT}/${SEGMENT}/deadletters/?$`), ([ns, plural, name]) => ({ view: "deadletters", ns: ns!, plural: plural!, name: name! })],
+  [new RegExp(`^/console/namespaces/${SEGMENT}/${SEGMENT}/${SEGMENT}/deadletters/${SEGMENT}/?$`), ([ns, plural, name, id]) => ({ view: "deadletters", ns: ns!, plural: plural!, name: name!, id: id! })],
 ];
 
 export function parseRoute(pathname: string): Route {
@@ -41,7 +42,7 @@ export function routePath(r: Route): string {
     case "object":
       return `/console/namespaces/${e(r.ns)}/${e(r.plural)}/${e(r.name)}`;
     case "deadletters":
-      return `/console/namespaces/${e(r.ns)}/${e(r.plural)}/${e(r.name)}/deadletters`;
+      return `/console/namespaces/${e(r.ns)}/${e(r.plural)}/${e(r.name)}/deadletters${r.id ? `/${e(r.id)}` : ""}`;
     case "notfound":
       return r.path;
   }

@@ -6,16 +6,26 @@ import { dropsByReason, niceMax, RateHistory, SERIES, seriesValue, type Series, 
 const POLL_MS = 3000;
 const LABEL: Record<Series, string> = { accepted: "accepted", delivered: "delivered", retried: "retried", deadLettered: "dead-lettered", dropped: "dropped" };
 
-export function statsPanel(client: Client, path: string, signal: AbortSignal): HTMLElement {
+/** Where an owner's kept dead letters are: the API list (counted for the tile) and the console page. */
+export interface DeadLettersLink {
+  api: string;
+  href: string;
+}
+
+export function statsPanel(client: Client, path: string, signal: AbortSignal, deadLetters?: DeadLettersLink): HTMLElement {
   const history = new RateHistory();
   const body = h("div", { class: "stats-body" }, h("p", {}, "Loading stats…"));
   const panel = h("section", { class: "panel", "aria-labelledby": "stats-h" }, h("h2", { id: "stats-h" }, "Stats"), body);
 
   const tick = async () => {
     try {
-      const st = await client.get<StatsBody>(path);
+      // The counters say how many were ever kept; the tile shows how many are kept now.
+      const [st, kept] = await Promise.all([
+        client.get<StatsBody>(path),
+        deadLetters ? client.get<{ items?: unknown[] }>(deadLetters.api).then((r) => r.items?.length ?? 0, () => undefined) : undefined,
+      ]);
       history.add(Date.now(), st.counters ?? {});
-      render(body, st, history);
+      render(body, st, history, deadLetters && kept !== undefined ? { ...deadLetters, kept } : undefined);
     } catch (e) {
       clear(body);
       body.append(h("p", { class: "error" }, `Stats unavailable: ${(e as Error).message}`));
@@ -27,11 +37,14 @@ export function statsPanel(client: Client, path: string, signal: AbortSignal): H
   return panel;
 }
 
-function render(el: HTMLElement, st: StatsBody, history: RateHistory): void {
+function render(el: HTMLElement, st: StatsBody, history: RateHistory, deadLetters?: DeadLettersLink & { kept: number }): void {
   clear(el);
   const c = st.counters ?? {};
+  const keptTile = deadLetters
+    ? [h("dt", {}, "dead letters kept"), h("dd", { "data-counter": "kept" }, h("a", { href: deadLetters.href, title: "Open the kept dead letters" }, String(deadLetters.kept)))]
+    : [];
   el.append(
-    h("dl", { class: "counters" }, ...SERIES.flatMap((k) => [h("dt", {}, LABEL[k]), h("dd", { "data-counter": k }, String(seriesValue(c, k)))]), h("dt", {}, "pending"), h("dd", { "data-counter": "pending" }, String(st.pending ?? 0))),
+    h("dl", { class: "counters" }, ...SERIES.flatMap((k) => [h("dt", {}, LABEL[k]), h("dd", { "data-counter": k }, String(seriesValue(c, k)))]), h("dt", {}, "pending"), h("dd", { "data-counter": "pending" }, String(st.pending ?? 0)), ...keptTile),
   );
   const drops = dropsByReason(c);
   if (drops.length) el.append(h("p", { class: "drops" }, "Dropped by reason: ", drops.map(([r, n]) => `${r} ${n}`).join(", ")));

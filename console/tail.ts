@@ -132,8 +132,9 @@ export function toCloudEvent(e: TailEvent) {
   return { attrs: e.attrs, ...(e.dataPreview !== undefined ? { data: utf8.encode(e.dataPreview) } : {}) };
 }
 
-/** A short summary of where an event went: "orders: delivered", "audit: retrying (503, attempt 2)". */
+/** A short summary of where an event went: "orders: delivered", "audit: retrying (503, attempt 2)", "dropped: no-matching-trigger". */
 export function outcomeText(d: TailDelivery): string {
+  if (!d.route && d.outcome === "dropped") return `dropped: ${d.reason ?? "no route"}`;
   const extra = [d.status ? String(d.status) : "", d.attempt ? `attempt ${d.attempt}` : ""].filter(Boolean).join(", ");
   const hop = d.hop && d.hop !== "subscriber" ? ` ${d.hop}` : "";
   return `${d.route}${hop}: ${d.outcome}${extra ? ` (${extra})` : ""}`;

@@ -1,7 +1,9 @@
 /**
  * The topology of a namespace as a graph, from the objects the API lists: sources → Brokers and
  * Channels → Triggers and Subscriptions → subscribers and dead-letter sinks, Sequences and
- * Parallels with their steps and branches. Runtime-free: the view lays it out (graph-view.ts).
+ * Parallels with their steps and branches, EventTransforms with their sink (or the reply that goes
+ * back to the Broker), RequestReplies into their Broker and back through their reply Triggers.
+ * Runtime-free: the view lays it out (graph-view.ts).
  */
 import { byKind, type KindInfo } from "./kinds.js";
 
@@ -26,7 +28,7 @@ export function readiness(o: KObject): Readiness {
   const conds: any[] = Array.isArray(o.status?.conditions) ? o.status.conditions : [];
   const ready = conds.find((c) => c?.type === "Ready") ?? conds.find((c) => c?.type === "Succeeded");
   if (!ready) return { state: "unknown", text: "no Ready condition yet" };
-  if (ready.status === "True") return { state: "ready", text: "Ready" };
+  if (ready.status === "True") return { state: "ready", text: ready.type === "Succeeded" ? "Succeeded" : "Ready" };
   const why = [ready.reason, ready.message].filter((x) => typeof x === "string" && x).join(": ");
   return { state: ready.status === "False" ? "not-ready" : "unknown", text: why || `Ready ${ready.status}` };
 }
@@ -116,10 +118,24 @@ export function buildGraph(objects: KObject[]): Graph {
       case "InMemoryChannel":
         deadLetters(self, spec);
         break;
-      case "Trigger":
-        if (typeof spec.broker === "string") edge(target({ ref: { kind: "Broker", name: spec.broker } }), self, "flow", filterLabel(spec));
-        edge(self, target(spec.subscriber), "flow");
+      case "Trigger": {
+        const brokerNode = typeof spec.broker === "string" ? target({ ref: { kind: "Broker", name: spec.broker } }) : undefined;
+        edge(brokerNode, self, "flow", filterLabel(spec));
+        const sub = spec.subscriber as Destination | undefined;
+        // A RequestReply's own Trigger carries replies back to it.
+        if (sub?.ref?.kind === "RequestReply") edge(self, target(sub), "reply", "replies");
+        else edge(self, target(sub), "flow");
+        // An EventTransform without a sink answers with the transformed event: the Broker publishes it.
+        const t = sub?.ref?.kind === "EventTransform" ? objects.find((x) => x.kind === "EventTransform" && x.metadata.name === sub.ref!.name) : undefined;
+        if (t && !t.spec?.sink) edge(target(sub), brokerNode, "reply", "transformed");
         deadLetters(self, spec);
+        break;
+      }
+      case "EventTransform":
+        edge(self, target(spec.sink), "flow", spec.reply?.discard ? "reply discarded" : spec.reply?.jsonata ? "reply transformed" : undefined);
+        break;
+      case "RequestReply":
+        edge(self, target({ ref: { kind: "Broker", name: spec.brokerRef?.name } }), "flow", "requests");
         break;
       case "Subscription":
         // spec.channel is a reference itself (apiVersion, kind, name), not a Destination.

@@ -16,29 +16,47 @@ export interface Addressable {
   binding: PlanKey["binding"];
   /** Key of the object behind `/{prefix}/{ns}/{name}`. */
   key(ns: string, name: string): string;
-  /** Internal channels under the address: `/{prefix}/{ns}/{name}/{path}/{i}`. */
+  /** Addresses under it, `/{prefix}/{ns}/{name}/{path}/{i}`, each taking events (`publish`). */
   sub?: { path: string; key(ns: string, name: string, i: number): string };
-  /** Whether the address takes CloudEvents (a webhook takes provider payloads instead). */
-  cloudEvents: boolean;
+  /** What the address does with a POST (see Serving). */
+  serves: Serving;
 }
 
+/**
+ * What an address does with what is posted to it: `publish` stores CloudEvents and answers 202;
+ * `transform` answers with the transformed event (an EventTransform); `request` holds the request
+ * open until its reply comes back through a Broker (a RequestReply, whose shards are chosen per
+ * request, so it has no single object); `webhook` takes a provider's payload.
+ */
+export type Serving = "publish" | "transform" | "request" | "webhook";
+
+/** Keys of EventTransform objects start with this; a delivery to one is a `transform` call, not a publish. */
+export const TRANSFORM_KEY_PREFIX = "EventTransform/";
+
 export const ADDRESSABLE_TABLE: readonly Addressable[] = [
-  { prefix: "brokers", kind: "Broker", binding: "BROKER", key: (ns, n) => `${ns}/${n}`, cloudEvents: true },
-  { prefix: "channels", kind: "Channel", binding: "CHANNEL", key: (ns, n) => `Channel/${ns}/${n}`, cloudEvents: true },
+  { prefix: "brokers", kind: "Broker", binding: "BROKER", key: (ns, n) => `${ns}/${n}`, serves: "publish" },
+  { prefix: "channels", kind: "Channel", binding: "CHANNEL", key: (ns, n) => `Channel/${ns}/${n}`, serves: "publish" },
   {
     prefix: "inmemorychannels", kind: "InMemoryChannel", binding: "CHANNEL",
-    key: (ns, n) => `InMemoryChannel/${ns}/${n}`, cloudEvents: true,
+    key: (ns, n) => `InMemoryChannel/${ns}/${n}`, serves: "publish",
   },
   {
     // Step 0 is the Sequence's own address; step i > 0 sits under /steps/i.
     prefix: "sequences", kind: "Sequence", binding: "CHANNEL", key: (ns, n) => `Sequence/${ns}/${n}/0`,
-    sub: { path: "steps", key: (ns, n, i) => `Sequence/${ns}/${n}/${i}` }, cloudEvents: true,
+    sub: { path: "steps", key: (ns, n, i) => `Sequence/${ns}/${n}/${i}` }, serves: "publish",
   },
   {
     prefix: "parallels", kind: "Parallel", binding: "CHANNEL", key: (ns, n) => `Parallel/${ns}/${n}`,
-    sub: { path: "branches", key: (ns, n, i) => `Parallel/${ns}/${n}/${i}` }, cloudEvents: true,
+    sub: { path: "branches", key: (ns, n, i) => `Parallel/${ns}/${n}/${i}` }, serves: "publish",
   },
-  { prefix: "webhooks", kind: "WebhookSource", binding: "SOURCE", key: (ns, n) => `WebhookSource/${ns}/${n}`, cloudEvents: false },
+  { prefix: "webhooks", kind: "WebhookSource", binding: "SOURCE", key: (ns, n) => `WebhookSource/${ns}/${n}`, serves: "webhook" },
+  // Served by the Source object class: one object per EventTransform, which evaluates its expression.
+  { prefix: "eventtransforms", kind: "EventTransform", binding: "SOURCE", key: (ns, n) => `${TRANSFORM_KEY_PREFIX}${ns}/${n}`, serves: "transform" },
+  {
+    // Requests go to a shard chosen per request; replies come back to their shard under /replies/i.
+    prefix: "requestreplies", kind: "RequestReply", binding: "SOURCE", key: (ns, n) => `RequestReply/${ns}/${n}/0`,
+    sub: { path: "replies", key: (ns, n, i) => `RequestReply/${ns}/${n}/${i}` }, serves: "request",
+  },
 ];
 
 const byPrefix = new Map(ADDRESSABLE_TABLE.map((a) => [a.prefix, a]));
@@ -50,7 +68,8 @@ export function addressable(prefix: string): Addressable | undefined {
 
 /**
  * The object that takes CloudEvents posted to `pathname`, or undefined when the path is not exactly
- * an address of this system (a trailing slash is allowed, as at ingress).
+ * an address of this system (a trailing slash is allowed, as at ingress), or is one with no single
+ * object behind it (a RequestReply's request address: the Worker picks a shard per request).
  */
 export function locate(pathname: string): PlanKey | undefined {
   const parts = pathname.replace(/\/$/, "").split("/").slice(1).map((p) => {
@@ -61,10 +80,10 @@ export function locate(pathname: string): PlanKey | undefined {
     }
   });
   const a = byPrefix.get(parts[0] ?? "");
-  if (!a || !a.cloudEvents) return undefined;
+  if (!a || a.serves === "webhook") return undefined;
   const [, ns, name, sub, i] = parts;
   if (!ns || !name) return undefined;
-  if (parts.length === 3) return { binding: a.binding, name: a.key(ns, name) };
+  if (parts.length === 3) return a.serves === "request" ? undefined : { binding: a.binding, name: a.key(ns, name) };
   if (parts.length === 5 && a.sub && sub === a.sub.path && /^[0-9]+$/.test(i!)) {
     return { binding: a.binding, name: a.sub.key(ns, name, Number(i)) };
   }
@@ -82,4 +101,20 @@ export function withObjects(r: RoutePlan): RoutePlan {
   if (r.reply) out.reply = fill(r.reply)!;
   if (r.deadLetter) out.deadLetter = fill(r.deadLetter)!;
   return out;
+}
+
+/** What a delivery to `object` calls there: `transform` for an EventTransform, else `publish`. */
+export function servingOf(object: PlanKey): "publish" | "transform" {
+  return object.name.startsWith(TRANSFORM_KEY_PREFIX) ? "transform" : "publish";
+}
+
+/** The RequestReply whose request address `pathname` is (`/requestreplies/{ns}/{name}`), if it is one. */
+export function requestAddress(pathname: string): { ns: string; name: string } | undefined {
+  const m = /^\/requestreplies\/([^/]+)\/([^/]+?)\/?$/.exec(pathname);
+  if (!m) return undefined;
+  try {
+    return { ns: decodeURIComponent(m[1]!), name: decodeURIComponent(m[2]!) };
+  } catch {
+    return undefined;
+  }
 }

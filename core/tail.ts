@@ -6,8 +6,24 @@ import type { AttrValue } from "./cloudevents/event.js";
  * delivery outcome.
  */
 
-/** The subprotocol a tail client asks for; the server answers with it. */
+/** The subprotocol a tail client may ask for; the server answers with it only then. */
 export const TAIL_PROTOCOL = "eddy.tail.v1";
+
+/**
+ * The `Sec-WebSocket-Protocol` to answer a tail upgrade with: TAIL_PROTOCOL when the client's
+ * header offers it, none otherwise. RFC 6455 (4.1) has a client that asked for no subprotocol fail
+ * a connection whose answer names one, as the `ws` library does; the token subprotocol of browsers
+ * (`base64url.bearer.authorization.k8s.io.`) is never echoed.
+ */
+export function tailProtocolFor(offered: string | null | undefined): string | undefined {
+  return offered?.split(",").some((p) => p.trim() === TAIL_PROTOCOL) ? TAIL_PROTOCOL : undefined;
+}
+
+/** The headers of a 101 answering a tail upgrade whose client offered `offered`. */
+export function tailUpgradeHeaders(offered: string | null | undefined): Record<string, string> {
+  const protocol = tailProtocolFor(offered);
+  return protocol ? { "Sec-WebSocket-Protocol": protocol } : {};
+}
 
 /** What became of one delivery attempt. */
 export type TailOutcome = "delivered" | "retrying" | "dead-lettered" | "kept" | "dropped";
@@ -33,6 +49,11 @@ export interface TailDelivery {
   outcome: TailOutcome;
   status?: number;
   attempt: number;
+  /**
+   * Why an event was dropped before any delivery (`no-matching-trigger`, `no-subscribers`,
+   * `ttl-exhausted`): then `route` is empty, `attempt` 0 and `outcome` "dropped".
+   */
+  reason?: string;
 }
 
 export type TailMessage = TailEvent | TailDelivery;

@@ -3,6 +3,7 @@ import { eventView } from "../core/cloudevents/view.js";
 import { enterBroker, incomingTtl } from "../core/broker/ttl.js";
 import { compileTriggerFilter, type CompiledFilter } from "../core/filters/index.js";
 import { log } from "../core/log.js";
+import { useCorrelationKeys } from "../core/requestreply/correlation.js";
 import { Dispatcher } from "./dispatcher.js";
 import type { Delivery, StoredEvent } from "./ledger/machine.js";
 
@@ -25,6 +26,7 @@ export class Broker extends Dispatcher {
   protected readonly binding = "BROKER" as const;
   private filters: { uid: string; filter: CompiledFilter }[] = [];
 
+  /** A drop is counted and listed by the Dispatcher, and shown as the event's outcome in the live tail. */
   protected accept(ev: CloudEvent, now: number, archive: boolean): void {
     const entered = enterBroker(ev, incomingTtl(ev), now);
     if (!entered) this.dropEvent(ev, "ttl-exhausted", "knativebrokerttl reached 0: the event looped through Brokers too often", now);
@@ -50,6 +52,7 @@ export class Broker extends Dispatcher {
   }
 
   protected override onPlan(): void {
+    useCorrelationKeys(this.env); // KN_VERIFY_CORRELATION_ID in filters checks ids with this deployment's keys
     this.filters = [];
     for (const r of this.plan?.routes ?? []) {
       try {

@@ -20,6 +20,7 @@ declare module "./env.js" {
 export class Channel extends Dispatcher {
   protected readonly binding = "CHANNEL" as const;
 
+  /** A drop is counted and listed by the Dispatcher, and shown as the event's outcome in the live tail. */
   protected accept(ev: CloudEvent, now: number, archive: boolean): void {
     const routes = [...this.routes.keys()];
     if (routes.length === 0) this.dropEvent(ev, "no-subscribers", "the channel has no ready Subscription", now);

@@ -77,7 +77,7 @@ export class DeadLetterKeeper {
     const ready: { id: string; route: string; event: CloudEvent }[] = [];
     for (const p of picked) {
       const event = this.d.route(p.route) !== undefined ? await this.d.deadLetters.event(p.id) : undefined;
-      if (event) ready.push({ ...p, event });
+      if (event) ready.push({ ...p, event: withoutErrorExtensions(event) });
       else skipped.push(p.id);
     }
     await this.d.commits.run(() => {
@@ -102,4 +102,14 @@ export class DeadLetterKeeper {
     if (oldest !== undefined) this.d.clock.wakeAt(Math.max(now + 1000, oldest + retention));
     if (this.d.deadLetters.unflushed) this.d.clock.wakeAt(now + 5000);
   }
+}
+
+/** Knative's error extensions, which a kept dead letter carries as a dead-letter sink would get them. */
+const ERROR_EXTENSIONS = ["knativeerrorcode", "knativeerrordest", "knativeerrordata"];
+
+/** A redriven event goes to its subscriber as it was first sent: without the error extensions of its last failure. */
+function withoutErrorExtensions(event: CloudEvent): CloudEvent {
+  const attrs = { ...event.attrs };
+  for (const k of ERROR_EXTENSIONS) delete attrs[k];
+  return { ...event, attrs };
 }

@@ -3,6 +3,7 @@
 import type { DropRecord } from "./counters.js";
 import type { MeterSnapshot } from "./meter.js";
 import type { Result } from "../core/result.js";
+import type { CloudEvent } from "../core/cloudevents/event.js";
 
 /** How many events were stored; or 404 (the object is not configured) or 403 (its EventPolicies refuse the sender). */
 export type PublishResult = Result<{ accepted: number }>;
@@ -21,4 +22,16 @@ export interface DispatcherStats {
   meter?: MeterSnapshot;
   /** Most subrequests one of its invocations made. */
   subrequestsHighWater?: number;
+}
+
+/**
+ * What an address that answers with an event says (an EventTransform, a RequestReply): an HTTP
+ * status, the event that is the answer (2xx), or why there is none, and how long to wait before
+ * trying again (429/503).
+ */
+export interface EventAnswer {
+  status: number;
+  event?: CloudEvent;
+  message?: string;
+  retryAfterSeconds?: number;
 }

@@ -29,6 +29,7 @@ import { ArchiveReplay } from "./archive-replay.js";
 import { SenderGuard } from "./sender.js";
 import type { Sender } from "../core/identity/policy.js";
 import { ownAttempt } from "./delivery-signer.js";
+import { placedOwner } from "./objects.js";
 import { Meter, Sql } from "./sql.js";
 
 export type { DispatcherStats, PublishResult } from "./dispatcher-results.js";
@@ -130,7 +131,8 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
   }
 
   get owner(): OwnerRef {
-    return { binding: this.binding, name: this.plan?.key ?? "(unconfigured)" };
+    // Placed owners (core/placement.ts) name their placement, so queue consumers reach this object.
+    return placedOwner(this.binding, this.plan);
   }
 
   get namespace(): string {
@@ -359,7 +361,9 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.eventTypes.observe(ev, this.plan?.options?.eventTypes as KReference | undefined, this.namespace);
   }
 
+  /** An event dropped on purpose before any delivery: counted, logged, listed, and shown to live watchers once stored state says so. */
   protected dropEvent(ev: CloudEvent, reason: string, detail: string, now: number): void {
+    if (this.tail.watching) this.effects.after(() => this.tail.dropped(ev, reason));
     this.counters.drop(reason, {
       id: String(ev.attrs.id ?? ""), source: String(ev.attrs.source ?? ""), type: String(ev.attrs.type ?? ""), route: "", detail, ...traceFields(ev),
     }, now);

@@ -44,6 +44,8 @@ export interface Env {
   WORKERS_PLAN?: string;
   /** Subrequests one invocation may make; overrides the plan's (50 on Free, 10,000 on Paid). */
   SUBREQUEST_LIMIT?: string;
+  /** Requests one RequestReply shard holds open at once (default 1000); more are answered 429. */
+  REQUEST_REPLY_MAX_WAITING?: string;
   /** Kept dead letters (and the event archive): an R2 bucket; local R2 lives in .wrangler/state. */
   ARCHIVE?: R2Bucket;
   /** Delivery messages, as bytes (core/delivery/wire.ts). */

@@ -6,7 +6,7 @@ import type { Resource } from "../core/resources/types.js";
 import { bindingValue } from "../core/secrets/refs.js";
 import type { ChangeLog } from "./changes.js";
 import type { Env } from "./env.js";
-import type { NamespaceEventTypes } from "./namespace-eventtypes.js";
+import { declaredEventTypes, syncReplyTriggers, type ObjectWrites } from "./owned.js";
 import type { PlanPusher } from "./plan-pusher.js";
 import { keyOf } from "./resource-keys.js";
 import type { Sql } from "./sql.js";
@@ -17,7 +17,9 @@ export interface ReconcileStore {
   objects: Map<string, Resource>;
   history: ChangeLog;
   pusher: PlanPusher;
-  eventTypes: NamespaceEventTypes;
+  eventTypeLimit: number;
+  /** What owned.ts may write to the namespace (its EventTypes, the RequestReplies' reply Triggers). */
+  writes(ns: string): ObjectWrites;
   rv(): number;
   nextRv(): string;
   setMeta(key: string, value: string): void;
@@ -48,8 +50,9 @@ export class NamespaceReconciler {
     const run = async () => {
       this.s.setMeta("namespace", ns);
       this.s.setMeta("baseUrl", baseUrl);
+      syncReplyTriggers(this.s.writes(ns)); // before reconciling, which then sees them
       let { changed, plans } = this.compute([...this.s.objects.values()], ns, baseUrl);
-      if (this.s.eventTypes.declared(ns)) {
+      if (declaredEventTypes(this.s.writes(ns), ns, this.s.eventTypeLimit)) {
         const again = this.compute([...this.s.objects.values()], ns, baseUrl);
         changed = [...new Set([...changed, ...again.changed])];
         plans = again.plans;

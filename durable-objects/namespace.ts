@@ -9,11 +9,13 @@ import type { KReference, Resource } from "../core/resources/types.js";
 import type { ObservedType } from "../core/resources/eventtypes.js";
 import { rbacObjectsOf } from "../core/rbac/objects.js";
 import type { BindingLike, RoleLike } from "../core/rbac/types.js";
+import { PLACEABLE_KINDS, placementOf, type Placement } from "../core/placement.js";
 import type { Env } from "./env.js";
 import { PlanPusher, PUSHED_SCHEMA } from "./plan-pusher.js";
+import { dropOwnedEventTypes, ensureEventTypes, eventTypeLimit, type ObjectWrites, type Observed } from "./owned.js";
+import { refuseManaged } from "../core/requestreply/managed.js";
 import { ChangeLog, type Changes, CHANGES_SCHEMA } from "./changes.js";
 import { Sql } from "./sql.js";
-import { eventTypeLimit, NamespaceEventTypes, type Observed } from "./namespace-eventtypes.js";
 import { SecretBox } from "./secret-box.js";
 import { NamespaceReconciler } from "./namespace-reconcile.js";
 import { keyOf, randomSuffix } from "./resource-keys.js";
@@ -53,7 +55,7 @@ export class Namespace extends DurableObject<Env> {
   private begun = false;
   private readonly history: ChangeLog;
   private readonly pusher: PlanPusher;
-  private readonly eventTypes: NamespaceEventTypes;
+  private readonly eventTypeLimit: number;
   private readonly secrets: SecretBox;
   private readonly reconciler: NamespaceReconciler;
 
@@ -68,13 +70,10 @@ export class Namespace extends DurableObject<Env> {
     if (this.db.stored) this.begin();
     this.pusher = new PlanPusher(this.db, env, (at) => this.ctx.storage.setAlarm(at));
     this.history = new ChangeLog(this.db, () => Number(this.meta("changeFloor")), (rv) => this.setMeta("changeFloor", String(rv)), Number(env.WATCH_HISTORY) || undefined);
-    this.eventTypes = new NamespaceEventTypes({
-      objects: this.objects, db: this.db, history: this.history, keyOf, suffix: randomSuffix,
-      upcomingRv: () => this.upcomingRv(), nextRv: () => this.nextRv(),
-    }, eventTypeLimit(env));
+    this.eventTypeLimit = eventTypeLimit(env);
     this.secrets = new SecretBox(env);
     this.reconciler = new NamespaceReconciler({
-      env, db: this.db, objects: this.objects, history: this.history, pusher: this.pusher, eventTypes: this.eventTypes,
+      env, db: this.db, objects: this.objects, history: this.history, pusher: this.pusher, eventTypeLimit: this.eventTypeLimit, writes: (ns) => this.writes(ns),
       rv: () => this.rv, nextRv: () => this.nextRv(), setMeta: (k, v) => this.setMeta(k, v),
     });
   }
@@ -102,6 +101,7 @@ export class Namespace extends DurableObject<Env> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const old = this.objects.get(keyOf(apiVersionOf(kind), kind.kind, name));
+      if (old) refuseManaged(old, kind.plural);
       const wantRv = (body as { metadata?: { resourceVersion?: unknown } })?.metadata?.resourceVersion;
       if (old && wantRv !== undefined && wantRv !== "" && String(wantRv) !== old.metadata.resourceVersion) {
         throw new ApiError(409, `${kind.plural} "${name}" was changed since resourceVersion ${String(wantRv)} (now ${old.metadata.resourceVersion}); read it again and retry`, [], { name, kind: kind.plural }, {}, "Conflict");
@@ -134,6 +134,7 @@ export class Namespace extends DurableObject<Env> {
     return this.guard(async () => {
       const kind = this.kind(path);
       const obj = this.find(ns, kind, name);
+      refuseManaged(obj, kind.plural);
       for (const f of ["uid", "resourceVersion"] as const) {
         if (opts[f] !== undefined && opts[f] !== obj.metadata[f]) {
           throw new ApiError(409, `the precondition on ${f} failed: ${kind.plural} "${name}" has ${f} ${obj.metadata[f]}, not ${opts[f]}; read it again before deleting`, [], { name, kind: kind.plural, group: kind.group }, {}, "Conflict");
@@ -143,7 +144,7 @@ export class Namespace extends DurableObject<Env> {
       const key = keyOf(obj.apiVersion, obj.kind, name);
       this.objects.delete(key);
       this.db.run("DELETE FROM resources WHERE key = ?", key);
-      this.eventTypes.dropOwned(obj);
+      dropOwnedEventTypes(this.writes(ns), obj);
       this.db.run("DELETE FROM reports WHERE uid = ?", obj.metadata.uid);
       const gone = { ...obj, metadata: { ...obj.metadata, resourceVersion: this.nextRv() } };
       this.history.record("DELETED", gone);
@@ -180,7 +181,7 @@ export class Namespace extends DurableObject<Env> {
     const ns = reference.namespace ?? this.meta("namespace") ?? "";
     const base = this.meta("baseUrl");
     this.begin();
-    const observed = this.eventTypes.ensure(ns, reference, types);
+    const observed = ensureEventTypes(this.writes(ns), reference, types, this.eventTypeLimit);
     if (observed.created > 0 && base) await this.reconcile(ns, base);
     return observed;
   }
@@ -208,6 +209,16 @@ export class Namespace extends DurableObject<Env> {
     this.db.run("INSERT OR REPLACE INTO reports (uid, part, body) VALUES (?, ?, ?)", uid, report.partition, JSON.stringify(report));
     const base = this.meta("baseUrl");
     if (base) await this.reconcile(ns, base);
+  }
+
+  /**
+   * Where the objects of a Broker, Channel or InMemoryChannel are placed (its `eddy.dev/jurisdiction`
+   * and `eddy.dev/location-hint`); null when there is no such object. The Worker asks before it
+   * addresses them (functions/placement.ts), as an object's id depends on its jurisdiction.
+   */
+  async placement(kind: string, name: string): Promise<Placement | null> {
+    const r = [...this.objects.values()].find((o) => o.kind === kind && o.metadata.name === name && PLACEABLE_KINDS.includes(o.kind));
+    return r ? placementOf(r.metadata.annotations) : null;
   }
 
   override async alarm(): Promise<void> {
@@ -238,6 +249,29 @@ export class Namespace extends DurableObject<Env> {
       this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(fresh));
       items[i] = fresh;
     }
+  }
+
+  /** What owned.ts may do to this namespace's objects: every write a resourceVersion and a change-log entry. */
+  private writes(ns: string): ObjectWrites {
+    return {
+      objects: this.objects,
+      key: keyOf,
+      admit: (kind, body, old) => admit({ body, kind, ctx: { namespace: ns, refs: ADDRESSABLES }, ...(old ? { old, name: old.metadata.name } : {}), now: new Date().toISOString(), uid: crypto.randomUUID(), resourceVersion: this.upcomingRv(), suffix: randomSuffix() }),
+      put: (obj) => {
+        const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
+        const type = this.objects.has(key) ? "MODIFIED" : "ADDED";
+        obj.metadata.resourceVersion = this.nextRv();
+        this.objects.set(key, obj);
+        this.db.run("INSERT OR REPLACE INTO resources (key, body) VALUES (?, ?)", key, JSON.stringify(obj));
+        this.history.record(type, obj);
+      },
+      remove: (obj) => {
+        const key = keyOf(obj.apiVersion, obj.kind, obj.metadata.name);
+        this.objects.delete(key);
+        this.db.run("DELETE FROM resources WHERE key = ?", key);
+        this.history.record("DELETED", { ...obj, metadata: { ...obj.metadata, resourceVersion: this.nextRv() } });
+      },
+    };
   }
 
   private kind(path: KindPath): KindDef {

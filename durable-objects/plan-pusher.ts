@@ -1,12 +1,27 @@
 import type { DispatcherPlan, PlanBinding } from "../core/resources/plan.js";
 import { physicalPlans } from "../core/partitions.js";
 import { log } from "../core/log.js";
+import type { Placement } from "../core/placement.js";
 import type { Env } from "./env.js";
 import { dataPlaneStub } from "./objects.js";
 import type { Sql } from "./sql.js";
 
 /** What the namespace last delivered to each data-plane object (a hash of the plan). */
 export const PUSHED_SCHEMA = ["CREATE TABLE pushed (key TEXT PRIMARY KEY, hash TEXT NOT NULL)"];
+
+/** Where a plan's object was placed (its owner's `eddy.dev/jurisdiction` and `eddy.dev/location-hint`). */
+function placementOfPlan(plan: DispatcherPlan | null): Placement | undefined {
+  return plan?.options.placement;
+}
+
+/** The plan last delivered, from its hash (the plan's JSON): a deleted owner's `null` goes where its objects were placed. */
+function lastPlan(hash: string | undefined): DispatcherPlan | null {
+  try {
+    return hash ? (JSON.parse(hash) as DispatcherPlan | null) : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Hands every data-plane object of a namespace its plan: partitioned owners get one plan per
@@ -26,7 +41,8 @@ export class PlanPusher {
       if (pushed.get(key) === hash) return;
       try {
         const binding = key.slice(0, key.indexOf(":")) as PlanBinding;
-        await dataPlaneStub(this.env, { binding, name: key.slice(key.indexOf(":") + 1) }).configure(plan, version);
+        const placement = placementOfPlan(plan ?? lastPlan(pushed.get(key)));
+        await dataPlaneStub(this.env, { binding, name: key.slice(key.indexOf(":") + 1), ...(placement ? { placement } : {}) }).configure(plan, version);
         this.db.run("INSERT OR REPLACE INTO pushed (key, hash) VALUES (?, ?)", key, hash);
       } catch (e) {
         failed = true;

@@ -5,14 +5,20 @@ import { requestTraceFields } from "../core/cloudevents/trace.js";
 import { compileSchedule, pingEvent, type PingConfig } from "../core/sources/ping.js";
 import { receiveWebhook, type WebhookConfig } from "../core/webhooks/index.js";
 import type { DispatcherPlan, SourceOptions } from "../core/resources/plan.js";
+import type { Sender } from "../core/identity/policy.js";
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from "../core/delivery/policy.js";
 import { Dispatcher } from "./dispatcher.js";
+import type { EventAnswer, PublishResult } from "./dispatcher-results.js";
+import { Transformer } from "./transformer.js";
+import { Waiters } from "./request-reply/waiters.js";
+import type { RequestAnswer } from "./request-reply/call.js";
 import { fail, ok, type Result } from "../core/result.js";
 import { describeSecretSource } from "../core/secrets/refs.js";
 import { secretValue } from "./secret-values.js";
 
 declare module "./env.js" {
   interface Env {
-    /** One object per WebhookSource and PingSource. */
+    /** One object per WebhookSource and PingSource, EventTransform and RequestReply shard. */
     SOURCE: DurableObjectNamespace<Source>;
   }
 }
@@ -32,7 +38,10 @@ export interface WebhookAnswer {
 /**
  * The data plane of a source (WebhookSource, PingSource): turns what arrives — a signed webhook
  * delivery, a clock tick — into CloudEvents, stores them with a delivery to the sink, and sends
- * them with the same retries and dead letters as Brokers and Channels.
+ * them with the same retries and dead letters as Brokers and Channels. The same class serves the
+ * two addressables that answer with an event, by the plan's kind: an EventTransform
+ * (`transform`, transformer.ts) and a RequestReply shard (`request`, whose single route is the
+ * forward leg to the Broker, and `publish`, which takes the replies: request-reply/waiters.ts).
  *
  * Webhooks: the signature is checked here against the secrets named in the plan; a rejected
  * delivery stores nothing; a delivery id seen within the dedup window is dropped and counted.
@@ -42,6 +51,38 @@ export interface WebhookAnswer {
 export class Source extends Dispatcher {
   protected readonly binding = "SOURCE" as const;
   private sinceTrim = 0;
+  private readonly transformer = new Transformer(this.env, this.counters);
+  private readonly waiters = new Waiters(this.env, {
+    plan: () => this.plan, counters: this.counters, forward: (ev) => this.forwardRequest(ev),
+  });
+
+  /** An EventTransform's one call: the event transformed (and sent to its sink, when it has one). */
+  async transform(event: CloudEvent, sender?: Sender, timeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<EventAnswer> {
+    this.invoked();
+    return this.transformer.transform(this.plan, event, sender, timeoutMs);
+  }
+
+  /** A RequestReply request: answered with its reply, or 504 at the timeout. */
+  async request(event: CloudEvent, sender?: Sender): Promise<RequestAnswer> {
+    this.invoked();
+    return this.waiters.request(event, sender);
+  }
+
+  /** A RequestReply shard takes replies here (from its reply Trigger); every other source stores what it is given. */
+  override async publish(events: CloudEvent[], sender?: Sender): Promise<PublishResult> {
+    if (this.plan?.kind !== "RequestReply") return super.publish(events, sender);
+    this.invoked();
+    return this.waiters.reply(events, sender);
+  }
+
+  /** A request's event, stored with its delivery to the Broker in the next flush (the forward leg). */
+  private forwardRequest(event: CloudEvent): Promise<PublishResult> {
+    return this.commits.run((): PublishResult => {
+      if (!this.plan) return fail(404, "not configured: the RequestReply does not exist");
+      this.acceptAll([event], Date.now());
+      return ok({ accepted: 1 });
+    });
+  }
 
   protected override createSchema(): void {
     super.createSchema();

@@ -1,5 +1,5 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
-import { TAIL_PROTOCOL, type TailDelivery, type TailEvent } from "../core/tail.js";
+import { TAIL_PROTOCOL, tailUpgradeHeaders, type TailDelivery, type TailEvent } from "../core/tail.js";
 
 export { TAIL_PROTOCOL };
 
@@ -28,20 +28,24 @@ export class Tail {
     return this.watchers > 0;
   }
 
-  /** The object's fetch(): WebSocket upgrades for the live tail (`?route=<uid>` limits it to one route's deliveries). */
+  /**
+   * The object's fetch(): WebSocket upgrades for the live tail (`?route=<uid>` limits it to one
+   * route's deliveries). The request carries the client's `Sec-WebSocket-Protocol`, forwarded by
+   * the Worker, so the answer names the subprotocol only when the client asked for it.
+   */
   upgrade(request: Request, configured: boolean): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     if (!configured) return new Response("not found", { status: 404 });
-    return this.accept(new URL(request.url).searchParams.get("route") ?? undefined);
+    return this.accept(new URL(request.url).searchParams.get("route") ?? undefined, request.headers.get("sec-websocket-protocol"));
   }
 
   /** Accepts a WebSocket upgrade; `route` limits the socket to one route's deliveries. */
-  accept(route: string | undefined): Response {
+  accept(route: string | undefined, offered: string | null): Response {
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, route ? [`route:${route}`] : ["all"]);
     this.watchers = this.ctx.getWebSockets().length;
-    return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": TAIL_PROTOCOL } });
+    return new Response(null, { status: 101, webSocket: client, headers: tailUpgradeHeaders(offered) });
   }
 
   /** A socket went away (from the object's webSocketClose / webSocketError). */
@@ -71,6 +75,13 @@ export class Tail {
     if (!this.watching) return;
     const text = JSON.stringify({ kind: "delivery", at: new Date().toISOString(), ...d });
     this.send(text, [...this.ctx.getWebSockets("all"), ...this.ctx.getWebSockets(`route:${routeUid}`)]);
+  }
+
+  /** An event dropped on purpose before any delivery (no Trigger matched, no Subscription, TTL): its only outcome. */
+  dropped(ev: CloudEvent, reason: string): void {
+    if (!this.watching) return;
+    const msg: TailDelivery = { kind: "delivery", at: new Date().toISOString(), eventId: String(ev.attrs.id ?? ""), route: "", hop: "subscriber", outcome: "dropped", attempt: 0, reason };
+    this.send(JSON.stringify(msg), this.ctx.getWebSockets("all"));
   }
 
   private send(text: string, sockets: WebSocket[]): void {

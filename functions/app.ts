@@ -13,6 +13,8 @@ import { access } from "./api/access.js";
 import { ADDRESSABLE_TABLE } from "../core/addressables.js";
 import { addressableIngress } from "./ingress/dispatch.js";
 import { webhookIngress } from "./ingress/webhook.js";
+import { transformIngress } from "./ingress/transform.js";
+import { requestReplyIngress } from "./ingress/request-reply.js";
 
 /**
  * The Worker's HTTP surface: the control-plane API under `/apis`, and the ingress of every
@@ -31,6 +33,13 @@ app.use("*", async (c, next) => {
 app.get("/healthz", (c) => c.text("ok"));
 // Who may use the control plane, for every API, discovery and OpenAPI path: mounted once, here.
 app.use("*", access);
+// What someone opening the server's address in a browser, or with curl, is looking for.
+app.get("/", (c) => c.text(`Eddy: Knative Eventing on Cloudflare Workers.
+
+The web console: ${new URL(c.req.url).origin}/console (sign in with the admin token, or a ServiceAccount token for the API)
+The API (kubectl: npx eddy kubeconfig > eddy.kubeconfig): /apis/{group}/{version}/namespaces/{ns}/{plural}, /api/v1
+Addresses that take events: ${ADDRESSABLE_TABLE.map((a) => `/${a.prefix}/{ns}/{name}`).join(", ")}
+`));
 app.route("/apis", api);
 // What kubectl reads first (discovery, OpenAPI, /version), and the core group's namespaces.
 app.route("/", discovery);
@@ -39,12 +48,13 @@ app.route("/api/v1", coreV1);
 app.route("/api/v1", serviceAccounts);
 app.route("/", wellKnown);
 // Every addressable's ingress, from the one table of where each lives (core/addressables.ts).
-for (const a of ADDRESSABLE_TABLE) app.route(`/${a.prefix}`, a.cloudEvents ? addressableIngress(a) : webhookIngress(a));
+const INGRESS = { publish: addressableIngress, webhook: webhookIngress, transform: transformIngress, request: requestReplyIngress };
+for (const a of ADDRESSABLE_TABLE) app.route(`/${a.prefix}`, INGRESS[a.serves](a));
 // The web console: static files only, no part of any ingress or delivery path.
 app.route("/console", consoleRoutes);
 
 app.notFound((c) => {
-  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural} and /api/v1 (discovery: /api, /apis, /openapi/v3), addressables under ${ADDRESSABLE_TABLE.map((a) => `/${a.prefix}`).join(", ")}`;
+  const msg = `no route for ${c.req.method} ${new URL(c.req.url).pathname}: the API lives under /apis/{group}/{version}/namespaces/{ns}/{plural} and /api/v1 (discovery: /api, /apis, /openapi/v3), addressables under ${ADDRESSABLE_TABLE.map((a) => `/${a.prefix}`).join(", ")}, the web console under /console`;
   return render(c.req.path, new ApiError(404, msg));
 });
 

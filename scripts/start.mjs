@@ -3,8 +3,9 @@
 // Makes sure .dev.vars holds an ADMIN_TOKEN, an EDDY_SIGNING_KEY and an EDDY_SECRETS_KEY (writing new ones if not, and
 // changing no entry that is there), then starts wrangler on
 // 127.0.0.1:8787. Extra arguments go to wrangler: `npm start -- --port 9000`; `--devtools` keeps
-// wrangler's DevTools relay, off by default (see inspectorEnv).
+// wrangler's DevTools relay, off by default (see inspectorEnv). A port in use stops it with a message.
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, appendFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -114,6 +115,34 @@ function destinationPolicyArgs() {
   const text = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
   if (/^DESTINATION_POLICY\s*=/m.test(text) || args.some((a) => a.startsWith("DESTINATION_POLICY:"))) return [];
   return ["--var", "DESTINATION_POLICY:public-and-loopback"];
+}
+
+/** The value of a wrangler flag given as `--flag value` or `--flag=value`. */
+function flagValue(flag) {
+  const at = wranglerArgs.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (at === -1) return undefined;
+  return wranglerArgs[at].includes("=") ? wranglerArgs[at].slice(flag.length + 1) : wranglerArgs[at + 1];
+}
+
+/**
+ * Whether Eddy's port is free. A busy port makes workerd print a fatal stack trace before
+ * wrangler's own advice; this says what is wrong first, and stops.
+ */
+function portFree(port, ip) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (e) => resolve(e.code !== "EADDRINUSE" && e.code !== "EACCES" ? true : e.code));
+    probe.listen(port, ip, () => probe.close(() => resolve(true)));
+  });
+}
+
+const port = Number(flagValue("--port"));
+const ip = flagValue("--ip");
+const free = await portFree(port, ip);
+if (free !== true) {
+  console.error(`[eddy] cannot listen on ${ip}:${port}: ${free === "EACCES" ? "not allowed for this user" : "the port is in use (another npm start, or another program)"}.`);
+  console.error(`[eddy] stop what uses it, or start Eddy on another port: npm start -- --port ${port === 8787 ? 8788 : port + 1}`);
+  process.exit(1);
 }
 
 ensureToken();

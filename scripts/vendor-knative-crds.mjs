@@ -30,6 +30,8 @@ const FILES = {
   "config/core/resources/pingsource.yaml": "v1",
   "config/core/resources/eventtype.yaml": "v1beta3",
   "config/core/resources/eventpolicy.yaml": "v1alpha1",
+  "config/core/resources/eventtransform.yaml": "v1alpha1",
+  "config/core/resources/requestreply.yaml": "v1alpha1",
 };
 
 const crds = [];

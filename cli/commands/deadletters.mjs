@@ -1,22 +1,24 @@
 // `eddy deadletters`: what a Broker or Channel kept because no dead-letter sink took it.
-import { apiCall as call, checkUrl, EXIT, findToken, flags, UsageError } from "../lib.mjs";
+import { apiCall as call, EXIT, findToken, flags, parseTarget, serverOf, targetArg, UsageError } from "../lib.mjs";
 
 export const summary = "list, show, redrive or purge the dead letters a Broker or Channel kept";
 
-export const usage = `Usage: eddy deadletters <list|show|redrive|purge> --of TARGET [flags]
+export const usage = `Usage: eddy deadletters <list|show|redrive|purge> TARGET [flags]
 
 Events whose retries ran out with no dead-letter sink (or that the sink refused for good) are kept
 for eddy.dev/deadletter-retention (14 days by default).
-  eddy deadletters list --of broker:default -n demo
-  eddy deadletters show --of broker:default -n demo ID
-  eddy deadletters redrive --of broker:default -n demo --trigger audit     (or IDs, or --all)
-  eddy deadletters purge --of broker:default -n demo ID [ID...]
+  eddy deadletters list broker:default -n demo
+  eddy deadletters show broker:default -n demo ID
+  eddy deadletters redrive broker:default -n demo --trigger audit     (or IDs, or --all)
+  eddy deadletters purge broker:default -n demo ID [ID...]
 
-  --of TARGET           broker:NAME, channel:NAME or inmemorychannel:NAME
+  TARGET                broker:NAME, channel:NAME or inmemorychannel:NAME (or kind/NAME); --of
+                        TARGET works too
   --trigger NAME        (list, redrive) only those of this Trigger or Subscription
   --all                 (redrive) every kept dead letter
   -n, --namespace NS    default $EDDY_NAMESPACE, else "default"
-  --server URL          default $EDDY_SERVER, else http://127.0.0.1:8787
+  --server URL          default $EDDY_SERVER, else Eddy on this machine (https://127.0.0.1:8787,
+                        or http:// when it runs without --https)
   --token TOKEN         the admin token (default $EDDY_TOKEN, else ADMIN_TOKEN from .dev.vars)
   --insecure            accept a self-signed certificate from a server not on this machine
   -o, --output FORMAT   (list, show) table (default for list) or json
@@ -28,15 +30,15 @@ Exit codes: 0 done; 1 Eddy refused (for example 404: no such entry); 2 wrong com
 const PLURALS = { broker: "eventing.knative.dev/v1/namespaces/%s/brokers", channel: "messaging.knative.dev/v1/namespaces/%s/channels", inmemorychannel: "messaging.knative.dev/v1/namespaces/%s/inmemorychannels" };
 
 /** The API URL of a target's dead letters. */
-export function deadLettersUrl(of, server, namespace) {
-  const [kind, name, extra] = String(of ?? "").split(":");
-  if (!PLURALS[kind] || !name || extra !== undefined) throw new UsageError(`--of "${of ?? ""}" must be broker:NAME, channel:NAME or inmemorychannel:NAME`);
+export function deadLettersUrl(target, server, namespace) {
+  const { kind, name } = parseTarget(target, Object.keys(PLURALS));
   return `${server}/apis/${PLURALS[kind].replace("%s", namespace)}/${name}/deadletters`;
 }
 
 function table(items) {
   if (!items.length) return "No dead letters.\n";
-  const rows = [["ID", "EVENT", "TYPE", "ROUTE", "STATUS", "REASON", "ATTEMPTS", "AT"], ...items.map((e) => [e.id, e.eventId, e.type, e.route, String(e.status ?? "-"), e.reason, String(e.attempts), e.at])];
+  const by = items.some((e) => e.subscription !== undefined) ? "SUBSCRIPTION" : "TRIGGER";
+  const rows = [["ID", "EVENT", "TYPE", by, "STATUS", "REASON", "ATTEMPTS", "AT"], ...items.map((e) => [e.id, e.eventId, e.type, e.trigger ?? e.subscription ?? e.route ?? "", String(e.status ?? "-"), e.reason, String(e.attempts), e.at])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
 }
@@ -44,12 +46,15 @@ function table(items) {
 export async function run(argv) {
   const [action, ...rest] = argv;
   if (!["list", "show", "redrive", "purge"].includes(action)) throw new UsageError(`say what to do: list, show, redrive or purge (got "${action ?? ""}")`);
-  const { values, positionals } = flags(rest, {
+  const { values, positionals: args } = flags(rest, {
     of: { type: "string" }, namespace: { type: "string", short: "n" }, server: { type: "string" }, token: { type: "string" },
     insecure: { type: "boolean" }, trigger: { type: "string" }, all: { type: "boolean" }, output: { type: "string", short: "o" },
   }, { positionals: true });
-  const server = checkUrl(values.server ?? (process.env.EDDY_SERVER || "http://127.0.0.1:8787"), "--server");
-  const url = deadLettersUrl(values.of, server, values.namespace ?? (process.env.EDDY_NAMESPACE || "default"));
+  const { target, rest: positionals } = targetArg(args, values.of);
+  if (!target) throw new UsageError(`say whose dead letters: eddy deadletters ${action} broker:NAME (or channel:NAME, inmemorychannel:NAME)`);
+  parseTarget(target, Object.keys(PLURALS));
+  const server = await serverOf(values.server);
+  const url = deadLettersUrl(target, server, values.namespace ?? (process.env.EDDY_NAMESPACE || "default"));
   const token = findToken(values.token);
   if (!token) throw new UsageError("no admin token: pass --token, set EDDY_TOKEN, or run where .dev.vars is");
   const opts = { token, insecure: values.insecure ?? false };

@@ -1,6 +1,6 @@
 // `eddy kubeconfig`: a kubeconfig for kubectl (and client libraries) pointing at this Eddy.
 import { stringify } from "yaml";
-import { checkUrl, CommandError, EXIT, findToken, flags, isLoopback, UsageError } from "../lib.mjs";
+import { CommandError, EXIT, findToken, flags, isLoopback, serverOf, UsageError } from "../lib.mjs";
 
 export const summary = "print a kubeconfig for kubectl pointing at Eddy";
 
@@ -10,8 +10,9 @@ Prints a kubeconfig for this Eddy on standard output:
   eddy kubeconfig > eddy.kubeconfig && export KUBECONFIG=$PWD/eddy.kubeconfig
 
 Flags:
-  --server URL      Eddy's URL (default $EDDY_SERVER, else https://127.0.0.1:8787). kubectl sends
-                    its token only over https: start Eddy with \`npm start -- --https\`.
+  --server URL      Eddy's URL (default $EDDY_SERVER, else Eddy on this machine:
+                    https://127.0.0.1:8787, or http:// when it runs without --https). kubectl
+                    sends its token only over https: start Eddy with \`npm start -- --https\`.
   --namespace NS    the context's namespace (default "default")
   --token TOKEN     the admin token (default $EDDY_TOKEN, else ADMIN_TOKEN from .dev.vars)
   --context NAME    name of the cluster, user and context (default "eddy")
@@ -29,7 +30,7 @@ export async function run(argv) {
     token: { type: "string" },
     context: { type: "string" },
   });
-  const server = checkUrl(values.server ?? (process.env.EDDY_SERVER || "https://127.0.0.1:8787"), "--server");
+  const server = await serverOf(values.server);
   const namespace = values.namespace ?? "default";
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
     throw new UsageError(`--namespace "${namespace}" is not a namespace name: lower-case letters, digits and '-'`);

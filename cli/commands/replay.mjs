@@ -1,20 +1,21 @@
 // `eddy replay`: deliver again a window of what an archiving Broker or Channel accepted (a Replay).
-import { apiCall as call, checkUrl, CommandError, EXIT, findToken, flags, UsageError } from "../lib.mjs";
+import { apiCall as call, CommandError, EXIT, findToken, flags, parseTarget, serverOf, targetArg, UsageError } from "../lib.mjs";
 
 export const summary = "replay a time window of an archiving Broker or Channel; list, show or delete Replays";
 
-export const usage = `Usage: eddy replay --of TARGET --from TIME [--to TIME] [flags]
+export const usage = `Usage: eddy replay TARGET --from TIME [--to TIME] [flags]
        eddy replay list|status NAME|delete NAME [flags]
 
 Creates a Replay (eventing.eddy.dev/v1alpha1): the events TARGET accepted between --from and --to
 are delivered again, in acceptance order, through the normal delivery, each with the extension
 eddyreplay: <replay name>. TARGET must archive (annotation eddy.dev/archive-retention, e.g. P7D).
-  eddy replay --of broker:default -n demo --from -2h --trigger audit --wait
-  eddy replay --of channel:orders --from 2026-03-01T10:00:00Z --to 2026-03-01T11:00:00Z
+  eddy replay broker:default -n demo --from -2h --trigger audit --wait
+  eddy replay channel:orders --from 2026-03-01T10:00:00Z --to 2026-03-01T11:00:00Z
   eddy replay list -n demo
   eddy replay status fix-audit -n demo
 
-  --of TARGET           broker:NAME, channel:NAME or inmemorychannel:NAME
+  TARGET                broker:NAME, channel:NAME or inmemorychannel:NAME (or kind/NAME); --of
+                        TARGET works too
   --from TIME           start of the window: RFC 3339 (2026-03-01T10:00:00Z), "now", or relative to
                         now: -30s, -15m, -2h, -1d, -1h30m
   --to TIME             end of the window (default now); same forms
@@ -28,7 +29,8 @@ eddyreplay: <replay name>. TARGET must archive (annotation eddy.dev/archive-rete
                         succeeded, 1 when it failed (Ctrl-C stops waiting, not the Replay)
   --timeout DURATION    with --wait: give up waiting after this long (e.g. 10m), exit 1
   -n, --namespace NS    default $EDDY_NAMESPACE, else "default"
-  --server URL          default $EDDY_SERVER, else http://127.0.0.1:8787
+  --server URL          default $EDDY_SERVER, else Eddy on this machine (https://127.0.0.1:8787,
+                        or http:// when it runs without --https)
   --token TOKEN         the admin token (default $EDDY_TOKEN, else ADMIN_TOKEN from .dev.vars)
   --insecure            accept a self-signed certificate from a server not on this machine
   -o, --output FORMAT   text (default) or json (the Replay as Eddy returns it)
@@ -77,14 +79,9 @@ export function joinRelative(argv) {
   return out;
 }
 
-/** The spec's target of --of. */
-export function targetSpec(of) {
-  const [kind, name, extra] = String(of ?? "").split(":");
-  const k = kind?.toLowerCase();
-  if (!["broker", "channel", "inmemorychannel"].includes(k) || !name || extra !== undefined) {
-    throw new UsageError(`--of "${of ?? ""}" must be broker:NAME, channel:NAME or inmemorychannel:NAME`);
-  }
-  if (!NAME.test(name)) throw new UsageError(`"${name}" is not a resource name: lower-case letters, digits and '-'`);
+/** The spec's target of TARGET. */
+export function targetSpec(target) {
+  const { kind: k, name } = parseTarget(target, ["broker", "channel", "inmemorychannel"]);
   if (k === "broker") return { name, spec: { broker: name } };
   return { name, spec: { channel: { kind: k === "channel" ? "Channel" : "InMemoryChannel", name } } };
 }
@@ -176,13 +173,13 @@ export async function run(argv) {
   }, { positionals: true });
   if (values.output && !["json", "text"].includes(values.output)) throw new UsageError(`-o ${values.output}: use text or json`);
   const json = values.output === "json";
-  const server = checkUrl(values.server ?? (process.env.EDDY_SERVER || "http://127.0.0.1:8787"), "--server");
   const namespace = values.namespace ?? (process.env.EDDY_NAMESPACE || "default");
-  const base = `${server}/apis/${API}/namespaces/${encodeURIComponent(namespace)}/replays`;
   let manifest;
   if (action === "create") {
-    if (positionals.length) throw new UsageError(`unexpected "${positionals[0]}": say list, status NAME or delete NAME, or create one with --of and --from`);
-    manifest = replayManifest(values, namespace);
+    const { target, rest } = targetArg(positionals, values.of);
+    if (!target) throw new UsageError("say what to replay: eddy replay broker:NAME --from TIME (or list, status NAME, delete NAME)");
+    if (rest.length) throw new UsageError(`unexpected "${rest[0]}": a replay takes one TARGET`);
+    manifest = replayManifest({ ...values, of: target }, namespace);
   } else if (action === "list") {
     if (positionals.length) throw new UsageError("list takes no names");
   } else if (positionals.length !== 1) throw new UsageError(`${action} takes one Replay name (see eddy replay list)`);
@@ -191,6 +188,7 @@ export async function run(argv) {
   const token = findToken(values.token);
   if (!token) throw new UsageError("no admin token: pass --token, set EDDY_TOKEN, or run where .dev.vars is");
   const opts = { token, insecure: values.insecure ?? false };
+  const base = `${await serverOf(values.server)}/apis/${API}/namespaces/${encodeURIComponent(namespace)}/replays`;
 
   if (action === "list") {
     const r = await call(base, opts);

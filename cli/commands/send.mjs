@@ -1,22 +1,24 @@
 // `eddy send`: one CloudEvent to a Broker or Channel, like `kn event send`.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { checkUrl, EXIT, findToken, flags, readStdin, request, UsageError } from "../lib.mjs";
+import { checkUrl, EXIT, findToken, flags, readStdin, request, serverOf, targetArg, UsageError } from "../lib.mjs";
 
 export const summary = "send a CloudEvent to a Broker, Channel or URL";
 
-export const usage = `Usage: eddy send --to TARGET [flags]
+export const usage = `Usage: eddy send TARGET [flags]
 
 Sends one CloudEvent (binary mode) and prints Eddy's answer.
-  eddy send --to broker:default -n demo --type com.example.greeting --data '{"hello":"world"}'
-  echo '{"order":42}' | eddy send --to channel:orders --type com.example.order --data-file -
+  eddy send broker:default -n demo --type com.example.greeting --data '{"hello":"world"}'
+  echo '{"order":42}' | eddy send channel:orders --type com.example.order --data-file -
 
 Target:
-  --to TARGET           broker:NAME, channel:NAME, inmemorychannel:NAME, sequence:NAME,
-                        parallel:NAME, kn's Kind:apiVersion:NAME (Broker:eventing.knative.dev/v1:default),
-                        or an absolute URL
+  TARGET                broker:NAME, channel:NAME, inmemorychannel:NAME, sequence:NAME or
+                        parallel:NAME (or kind/NAME), kn's Kind:apiVersion:NAME
+                        (Broker:eventing.knative.dev/v1:default), or an absolute URL; --to TARGET
+                        works too
   -n, --namespace NS    namespace of a named target (default $EDDY_NAMESPACE, else "default")
-  --server URL          Eddy's URL for named targets (default $EDDY_SERVER, else http://127.0.0.1:8787)
+  --server URL          Eddy's URL for named targets (default $EDDY_SERVER, else Eddy on this
+                        machine: https://127.0.0.1:8787, or http:// when it runs without --https)
 
 Event:
   --id ID               ce-id (default: a random UUID)
@@ -44,12 +46,13 @@ const ATTRIBUTE = /^[a-z0-9]{1,20}$/;
 
 /** The ingress URL of a target: a URL as given, or the address of a named addressable. */
 export function targetUrl(to, server, namespace) {
-  if (/^https?:\/\//i.test(to)) return { url: checkUrl(to, "--to"), label: to };
-  const parts = to.split(":");
+  if (/^https?:\/\//i.test(to)) return { url: checkUrl(to, "TARGET"), label: to };
+  // kubectl's kind/NAME, as kind:NAME; kn's Kind:apiVersion:NAME has a "/" inside its apiVersion.
+  const parts = /^[a-z]+\/[^/:]+$/i.test(to) ? to.split("/") : to.split(":");
   const kind = parts[0].toLowerCase();
   const name = parts[parts.length - 1];
   if (!KINDS[kind] || !name || parts.length > 3) {
-    throw new UsageError(`--to "${to}" is not a target: use broker:NAME, channel:NAME, inmemorychannel:NAME, sequence:NAME, parallel:NAME or a URL`);
+    throw new UsageError(`"${to}" is not a target: use broker:NAME, channel:NAME, inmemorychannel:NAME, sequence:NAME, parallel:NAME (or kind/NAME) or a URL`);
   }
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new UsageError(`"${name}" is not a resource name: lower-case letters, digits and '-'`);
   return { url: `${server}/${KINDS[kind]}/${namespace}/${name}`, label: `${parts[0][0].toUpperCase()}${parts[0].slice(1)} "${name}" in namespace "${namespace}"` };
@@ -78,16 +81,19 @@ function looksLikeJson(bytes) {
 }
 
 export async function run(argv) {
-  const { values } = flags(argv, {
+  const { values, positionals } = flags(argv, {
     to: { type: "string" }, "to-url": { type: "string" }, namespace: { type: "string", short: "n" }, server: { type: "string" },
     id: { type: "string" }, type: { type: "string" }, source: { type: "string" }, subject: { type: "string" },
     ext: { type: "string", multiple: true }, data: { type: "string" }, "data-file": { type: "string" }, "content-type": { type: "string" },
     token: { type: "string" }, insecure: { type: "boolean" },
-  });
-  const to = values.to ?? values["to-url"];
-  if (!to) throw new UsageError("--to is required: where the event goes");
-  const server = checkUrl(values.server ?? (process.env.EDDY_SERVER || "http://127.0.0.1:8787"), "--server");
-  const { url, label } = targetUrl(to, server, values.namespace ?? (process.env.EDDY_NAMESPACE || "default"));
+  }, { positionals: true });
+  const { target: to, rest } = targetArg(positionals, values.to ?? values["to-url"]);
+  if (!to) throw new UsageError("say where the event goes: eddy send broker:NAME (or channel:NAME, ..., a URL)");
+  if (rest.length) throw new UsageError(`unexpected "${rest[0]}": send takes one TARGET`);
+  const namespace = values.namespace ?? (process.env.EDDY_NAMESPACE || "default");
+  targetUrl(to, "", namespace); // a wrong target is a usage error before anything is looked up
+  const server = /^https?:\/\//i.test(to) ? "" : await serverOf(values.server);
+  const { url, label } = targetUrl(to, server, namespace);
   const headers = {
     "ce-specversion": "1.0",
     "ce-id": values.id ?? randomUUID(),

@@ -10,15 +10,20 @@ interface Entry {
   eventId?: string;
   type?: string;
   source?: string;
-  route?: string;
+  /** The Trigger (Brokers) or Subscription (channels) that could not deliver it. */
+  trigger?: string;
+  subscription?: string;
   status?: number;
   reason?: string;
   attempts?: number;
   at?: string;
 }
 
-/** Kept dead letters of a Broker or Channel: list, open one, redrive the selected or all, purge. */
-export function deadLettersView(ctx: Ctx, r: { ns: string; plural: string; name: string }): HTMLElement {
+/**
+ * Kept dead letters of a Broker or Channel: list, open one, redrive the selected or all, purge.
+ * The open entry is part of the URL (`.../deadletters/{id}`), so it can be shared and reloaded.
+ */
+export function deadLettersView(ctx: Ctx, r: { ns: string; plural: string; name: string; id?: string }): HTMLElement {
   const k = byPlural(r.plural);
   const root = h("section", {}, h("h1", {}, `Dead letters of ${k?.kind ?? r.plural} ${r.name}`));
   if (!k?.dispatcher) {
@@ -50,6 +55,9 @@ export function deadLettersView(ctx: Ctx, r: { ns: string; plural: string; name:
   };
   const open = async (id: string) => {
     clear(detail);
+    // The URL names the open entry; a click pushes it (Back closes it), a deep link already has it.
+    const here = routePath({ view: "deadletters", ns: r.ns, plural: r.plural, name: r.name, id });
+    if (location.pathname !== here) history.pushState(null, "", here);
     try {
       const d = await ctx.client.get<Entry & { event?: unknown }>(`${base}/${encodeURIComponent(id)}`);
       const { event, ...entry } = d;
@@ -119,7 +127,7 @@ export function deadLettersView(ctx: Ctx, r: { ns: string; plural: string; name:
             h("td", {}, h("button", { type: "button", class: "linklike", onclick: () => void open(e.id) }, e.eventId ?? e.id)),
             h("td", {}, e.type ?? ""),
             h("td", {}, e.source ?? ""),
-            h("td", {}, e.route ?? ""),
+            h("td", {}, e.trigger ?? e.subscription ?? ""),
             h("td", {}, e.status ? String(e.status) : ""),
             h("td", {}, e.reason ?? ""),
             h("td", {}, e.attempts !== undefined ? String(e.attempts) : ""),
@@ -131,7 +139,7 @@ export function deadLettersView(ctx: Ctx, r: { ns: string; plural: string; name:
   };
 
   root.append(
-    h("p", { class: "links-inline" }, h("a", { href: routePath({ view: "object", ...r }) }, `${k.kind} ${r.name}`), h("a", { href: routePath({ view: "namespace", ns: r.ns }) }, "Topology")),
+    h("p", { class: "links-inline" }, h("a", { href: routePath({ view: "object", ns: r.ns, plural: r.plural, name: r.name }) }, `${k.kind} ${r.name}`), h("a", { href: routePath({ view: "namespace", ns: r.ns }) }, "Topology")),
     h(
       "div",
       { class: "toolbar", role: "toolbar", "aria-label": "Dead-letter actions" },
@@ -145,6 +153,7 @@ export function deadLettersView(ctx: Ctx, r: { ns: string; plural: string; name:
     detail,
   );
   void load();
+  if (r.id) void open(r.id);
   const timer = setInterval(() => void load(), 5000);
   ctx.signal.addEventListener("abort", () => clearInterval(timer));
   return root;

@@ -7,6 +7,7 @@ import { tailPanel } from "../tail-view.js";
 import { readiness, type KObject } from "../topology.js";
 import type { Ctx } from "./ctx.js";
 import { sendPanel } from "./send-view.js";
+import { replaysPanel } from "./replays.js";
 
 /** One object: Ready or why not, its conditions, spec as YAML, and for Brokers and Channels stats, tail and send. */
 export function objectView(ctx: Ctx, r: { ns: string; plural: string; name: string }): HTMLElement {
@@ -20,7 +21,7 @@ export function objectView(ctx: Ctx, r: { ns: string; plural: string; name: stri
   const badge = h("p", { class: "badge", role: "status" }, "Loading…");
   const conditions = h("div", { class: "scroll-x" });
   const spec = h("pre", { class: "code yaml", tabindex: "0", "aria-label": "Spec as YAML" });
-  const nav = h("p", { class: "links-inline" }, h("a", { href: routePath({ view: "namespace", ns: r.ns }) }, "Topology"), k.dispatcher ? h("a", { href: routePath({ view: "deadletters", ...r }) }, "Dead letters") : null);
+  const nav = h("p", { class: "links-inline" }, h("a", { href: routePath({ view: "namespace", ns: r.ns }) }, "Topology"), k.dispatcher ? h("a", { href: routePath({ view: "deadletters", ns: r.ns, plural: r.plural, name: r.name }) }, "Dead letters") : null);
   root.append(badge, nav);
   let extras = false;
 
@@ -37,7 +38,8 @@ export function objectView(ctx: Ctx, r: { ns: string; plural: string; name: stri
         const address: string | undefined = o.status?.address?.url;
         if (address) root.append(h("p", {}, "Address: ", h("code", {}, address)));
         root.append(h("section", { class: "panel", "aria-labelledby": "cond-h" }, h("h2", { id: "cond-h" }, "Conditions"), conditions));
-        if (k.dispatcher) root.append(statsPanel(ctx.client, `${path}/stats`, ctx.signal));
+        if (k.dispatcher) root.append(statsPanel(ctx.client, `${path}/stats`, ctx.signal, { api: `${path}/deadletters`, href: routePath({ view: "deadletters", ns: r.ns, plural: r.plural, name: r.name }) }));
+        if (k.dispatcher) root.append(replaysPanel(ctx, r.ns, { kind: k.kind, name: r.name }));
         if (k.tail) root.append(tailPanel({ token: ctx.client.token, path: `${path}/tail`, signal: ctx.signal }));
         if (address && k.role === "hub") root.append(sendPanel(ctx, address));
         root.append(h("section", { class: "panel", "aria-labelledby": "spec-h" }, h("h2", { id: "spec-h" }, "Spec"), spec));

@@ -84,6 +84,20 @@ function leftOrRight(name: "LEFT" | "RIGHT", s: string, k: number, c: ErrorSink)
 }
 
 const str = (a: readonly CesqlValue[], i: number) => a[i] as string;
+
+/**
+ * Checks a RequestReply correlation id for `KN_VERIFY_CORRELATION_ID`: (id, name, namespace,
+ * secretName, replica, replicas). The engine holds no keys; the data-plane object that evaluates
+ * filters installs the deployment's (core/requestreply/correlation.ts). Without one, every id fails.
+ */
+export type CorrelationVerifier = (id: string, name: string, namespace: string, secretName: string, replica: number, replicas: number) => boolean;
+
+let correlationVerifier: CorrelationVerifier = () => false;
+
+/** Installs the verifier `KN_VERIFY_CORRELATION_ID` calls (once per isolate is enough). */
+export function setCorrelationVerifier(v: CorrelationVerifier): void {
+  correlationVerifier = v;
+}
 const int = (a: readonly CesqlValue[], i: number) => a[i] as number;
 
 /** The CESQL v1 built-ins by upper-case name; a name may have several arities. */
@@ -129,6 +143,11 @@ export const FUNCTIONS: Readonly<Record<string, readonly FunctionDef[]>> = {
   INT: [{ params: ["any"], returns: "integer", call: (a, c) => toInt(a[0]!, c) }],
   BOOL: [{ params: ["any"], returns: "boolean", call: (a, c) => toBool(a[0]!, c) }],
   STRING: [{ params: ["any"], returns: "string", call: (a) => toStr(a[0]!) }],
+  // Knative's extension for the reply Triggers of a RequestReply (pkg/requestreply/cesql.go).
+  KN_VERIFY_CORRELATION_ID: [{
+    params: ["string", "string", "string", "string", "integer", "integer"], returns: "boolean",
+    call: (a) => correlationVerifier(str(a, 0), str(a, 1), str(a, 2), str(a, 3), int(a, 4), int(a, 5)),
+  }],
 };
 
 /**

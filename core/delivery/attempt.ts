@@ -67,8 +67,11 @@ export async function attempt(spec: AttemptSpec, event: CloudEvent, opts: Attemp
     try {
       let res: Response;
       try {
-        if (spec.internal && opts.internal) res = await opts.internal(new Request(spec.url, init));
-        else res = await fetch(spec.url, { ...init, signal: abort.signal });
+        if (spec.internal && opts.internal) {
+          // In-process: nothing aborts the handler, so the attempt stops waiting for it at the timeout.
+          const aborted = new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(new Error("timed out")), { once: true }));
+          res = await Promise.race([opts.internal(new Request(spec.url, { ...init, signal: abort.signal })), aborted]);
+        } else res = await fetch(spec.url, { ...init, signal: abort.signal });
       } catch (e) {
         const why = timedOut ? `no answer within ${spec.timeoutMs} ms` : (e as Error).message;
         const text = `dispatch error: ${why}`;

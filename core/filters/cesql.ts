@@ -2,7 +2,7 @@ import { CesqlParseError, compile, matches, type CompiledExpression } from "../c
 import type { FieldError } from "../errors.js";
 import type { Filter } from "./verdict.js";
 
-const BUILT_INS = "LENGTH, CONCAT, CONCAT_WS, LOWER, UPPER, TRIM, LEFT, RIGHT, SUBSTRING, ABS, INT, BOOL and STRING";
+const BUILT_INS = "LENGTH, CONCAT, CONCAT_WS, LOWER, UPPER, TRIM, LEFT, RIGHT, SUBSTRING, ABS, INT, BOOL, STRING and Knative's KN_VERIFY_CORRELATION_ID";
 
 /**
  * Validates a `cesql` expression and returns it compiled, or the reasons it is refused: not a

@@ -92,6 +92,8 @@ export function admit(input: AdmitInput): Resource {
       ...(meta.labels && Object.keys(meta.labels).length ? { labels: meta.labels as Record<string, string> } : {}),
       ...(meta.annotations && Object.keys(meta.annotations).length ? { annotations: meta.annotations as Record<string, string> } : {}),
       ...managedFields(meta.managedFields, old),
+      // Server-owned: what a client sends is ignored (Eddy sets them on what it manages).
+      ...(old?.metadata.ownerReferences ? { ownerReferences: old.metadata.ownerReferences } : {}),
     },
   } as Resource;
   if (kind.fields) {

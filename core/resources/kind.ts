@@ -57,6 +57,8 @@ export interface KindDef {
   validName?(name: unknown, field: string): FieldError[];
   /** The ingress path for addressable kinds. */
   addressPath?(namespace: string, name: string): string;
+  /** Whether a `ref` to this object resolves; Ready by default (a RequestReply's own Triggers point at it before it is Ready). */
+  refReady?(obj: Resource): boolean;
   /** The data-plane object behind an addressable, for its `/stats` subresource. */
   dataPlane?(namespace: string, name: string): PlanKey;
   /**

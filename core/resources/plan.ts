@@ -6,6 +6,9 @@ import type { AuthPlan } from "../identity/policy.js";
 import type { PingConfig } from "../sources/ping.js";
 import type { WebhookConfig } from "../webhooks/types.js";
 import type { KReference } from "./types.js";
+import type { Placement } from "../placement.js";
+import type { TransformPlan } from "./kinds/eventtransform.js";
+import type { RequestReplyPlan } from "./kinds/requestreply.js";
 
 /**
  * Where a delivery goes. `internal` targets are this system's own addressables, reached in-process;
@@ -58,6 +61,8 @@ export interface CommonOptions {
   deadLetterRetentionMs?: number;
   /** How long accepted events are archived for Replays (`eddy.dev/archive-retention`). */
   archiveRetentionMs?: number;
+  /** Where the owner's objects were placed (`eddy.dev/jurisdiction`, `eddy.dev/location-hint`; core/placement.ts). */
+  placement?: Placement;
 }
 
 /** An addressable's options: who may send to it (the EventPolicies that apply, compiled by its object). */
@@ -103,11 +108,23 @@ export interface SourcePlan extends PlanBase {
   options: SourceOptions;
 }
 
+/** An EventTransform's plan: its expressions and sink (core/resources/kinds/eventtransform.ts). */
+export interface EventTransformObjectPlan extends PlanBase {
+  kind: "EventTransform";
+  options: AddressableOptions & { transform?: TransformPlan };
+}
+
+/** A RequestReply shard's plan (core/resources/kinds/requestreply.ts); `auth` says who may send replies. */
+export interface RequestReplyObjectPlan extends PlanBase {
+  kind: "RequestReply";
+  options: AddressableOptions & { requestReply?: RequestReplyPlan };
+}
+
 /**
  * What the control plane tells a data-plane Durable Object: its identity, its current routes, and
  * its kind's options. Sent whenever the reconciled result changes.
  */
-export type DispatcherPlan = BrokerPlan | ChannelPlan | SourcePlan;
+export type DispatcherPlan = BrokerPlan | ChannelPlan | SourcePlan | EventTransformObjectPlan | RequestReplyObjectPlan;
 
 /** Who may send to the plan's object; undefined for sources (their senders are checked by signature). */
 export function planAuth(plan: DispatcherPlan | null | undefined): AuthPlan | undefined {
@@ -134,6 +151,11 @@ export type PlanBinding = "BROKER" | "CHANNEL" | "SOURCE";
 export interface PlanKey {
   binding: PlanBinding;
   name: string;
+  /**
+   * Where the object was placed (core/placement.ts): its id depends on the jurisdiction, so every
+   * stub of a placed owner carries it. Absent for the default placement.
+   */
+  placement?: Placement;
 }
 
 export function planKeyString(k: PlanKey): string {

@@ -1,7 +1,9 @@
 import { apiVersionOf } from "./kind.js";
 import type { KindDef, ReconcileContext } from "./kind.js";
 import { KINDS, kindOf } from "./registry.js";
-import type { DispatcherPlan, ReplayReport } from "./plan.js";
+import type { DispatcherPlan, PlanKey, ReplayReport } from "./plan.js";
+import { locate } from "../addressables.js";
+import { isPlaced, PLACEABLE_KINDS, placementOf } from "../placement.js";
 import { planKeyString } from "./plan.js";
 import type { Destination, Resource } from "./types.js";
 import { DEFAULT_AUTH_SETTINGS, type AuthSettings } from "../identity/settings.js";
@@ -60,11 +62,13 @@ export function reconcileNamespace(
       const { apiVersion, kind, name } = dest.ref;
       const target = index.get(`${apiVersion}/${kind}/${name}`);
       if (!target) return { error: `${kind} "${name}" does not exist` };
-      const ready = target.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      const refReady = kindOf(apiVersion, kind)?.refReady;
+      const ready = refReady ? refReady(target) : target.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
       const url = addressOf(target);
       if (!url || !ready) return { error: `${kind} "${name}" is not ready` };
       const own = kind === "WebhookSource" ? {} : { audience: audienceOf(groupOf(apiVersion), kind, namespace, name) };
-      return { target: { url: dest.uri ? new URL(dest.uri, url).toString() : url, internal: true, ...own, ...aud } };
+      const at = dest.uri ? new URL(dest.uri, url).toString() : url;
+      return { target: { url: at, internal: true, ...placedObject(at, target), ...own, ...aud } };
     },
     plan: (key) => plans.get(planKeyString(key)),
     hasSecret,
@@ -99,6 +103,16 @@ export function reconcileNamespace(
     if (!moved) break;
   }
   return { changed: [...changed], plans };
+}
+
+/**
+ * The object behind an internal target whose owner is placed (core/placement.ts), so deliveries to
+ * it reach the object in its jurisdiction; others get theirs from the URL where they are sent.
+ */
+function placedObject(url: string, target: Resource): { object?: PlanKey } {
+  const placement = PLACEABLE_KINDS.includes(target.kind) ? placementOf(target.metadata.annotations) : {};
+  const object = isPlaced(placement) ? locate(new URL(url).pathname) : undefined;
+  return object ? { object: { ...object, placement } } : {};
 }
 
 /**

@@ -12,12 +12,15 @@ import { ServiceAccountKind } from "./kinds/serviceaccount.js";
 import { ReplayKind } from "./kinds/replay.js";
 import { ClusterRoleBindingKind, ClusterRoleKind, RoleBindingKind, RoleKind } from "./kinds/rbac.js";
 import { SecretKind } from "./kinds/secret.js";
+import { EventTransformKind } from "./kinds/eventtransform.js";
+import { RequestReplyKind } from "./kinds/requestreply.js";
 
 /** Every kind the control plane serves, in reconcile order. */
 export const KINDS: readonly KindDef[] = [
   BrokerKind, TriggerKind, InMemoryChannelKind, ChannelKind, SubscriptionKind, SequenceKind, ParallelKind,
   PingSourceKind, WebhookSourceKind, EventTypeKind, EventPolicyKind, ServiceAccountKind, ReplayKind,
   SecretKind, RoleKind, ClusterRoleKind, RoleBindingKind, ClusterRoleBindingKind,
+  EventTransformKind, RequestReplyKind,
 ].sort((a, b) => a.order - b.order);
 
 const byPath = new Map(KINDS.map((k) => [`${k.group}/${k.version}/${k.plural}`, k]));

@@ -10,6 +10,18 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   /** Server-side apply's record of which manager set which fields (core/kube/managed.ts). */
   managedFields?: unknown[];
+  /** Set by Eddy only, on objects it manages for another (a RequestReply's reply Triggers). */
+  ownerReferences?: OwnerReference[];
+}
+
+/** Kubernetes' OwnerReference: the object that owns (and, with `controller`, manages) this one. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
 }
 
 /** A reference to another resource of this system (`ref` in a Destination). */

@@ -1,6 +1,6 @@
 // What the ledger's state machine (./machine.ts) needs from the object around it, and what it hands out.
 import type { CloudEvent } from "../../core/cloudevents/event.js";
-import type { DeliveryMessage, OwnerRef } from "../../core/delivery/messages.js";
+import type { DeliveryMessage, DeliveryOutcome, OwnerRef } from "../../core/delivery/messages.js";
 import type { RoutePlan } from "../../core/resources/plan.js";
 import type { TailOutcome } from "../../core/tail.js";
 import type { BatchEvent } from "./batch.js";
@@ -31,6 +31,11 @@ export interface LedgerHost {
   /** Whether anyone watches outcomes live; the outcome hook is only called then. */
   readonly watching?: boolean;
   onOutcome?(d: Delivery, eventId: string, outcome: TailOutcome, status: number | undefined): void;
+  /**
+   * Every outcome of a current dispatch, as it is settled (for metrics: the route, the hop, the
+   * status and how long the attempt took); not called for outcomes of superseded dispatches.
+   */
+  onSettled?(d: Delivery, o: DeliveryOutcome): void;
   /** A subscriber answered with an event; runs inside the same flush as the success. */
   onReply(d: Delivery, original: StoredEvent, reply: CloudEvent, now: number): void;
 }

@@ -169,6 +169,7 @@ export class Ledger {
     const s = this.s;
     const current = s.leased.get(o.id);
     if (current && current.gen === o.gen) {
+      s.host.onSettled?.(current, o);
       if (o.ok) this.succeed(current, o, now);
       else fail(s, current, o, now);
       return;

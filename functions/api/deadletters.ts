@@ -3,8 +3,9 @@ import { ApiError, unwrap } from "../../core/errors.js";
 import type { OwnerRef } from "../../core/delivery/messages.js";
 import { kindByPath } from "../../core/resources/registry.js";
 import { dataPlaneStub, partitionRefs } from "../../durable-objects/objects.js";
-import { TAIL_PROTOCOL } from "../../core/tail.js";
+import { tailUpgradeHeaders } from "../../core/tail.js";
 import type { ApiEnv, C } from "./context.js";
+import { placed } from "../placement.js";
 
 const base = "/:group/:version/namespaces/:ns/:plural/:name";
 
@@ -15,7 +16,7 @@ async function owner(c: C): Promise<{ ref: OwnerRef; parts: OwnerRef[] }> {
   if (!kind?.dataPlane || kind.kind === "Sequence" || kind.kind === "Parallel") {
     throw new ApiError(404, `${plural} keep no dead letters and have no tail; Brokers, Channels and InMemoryChannels do`);
   }
-  const ref = kind.dataPlane(ns!, name!);
+  const ref = await placed(c.env, kind.dataPlane(ns!, name!), { kind: kind.kind, ns: ns!, name: name! });
   const parts = await partitionRefs(c.env, ref);
   if (!parts) throw new ApiError(404, `${plural} "${name}" not found in namespace "${ns}"`);
   return { ref, parts };
@@ -32,6 +33,12 @@ function split(id: string, parts: OwnerRef[]): { part: OwnerRef; id: string } {
 
 const tag = (i: number, parts: OwnerRef[], id: string) => (parts.length === 1 ? id : `${i}.${id}`);
 
+/** An entry as users name what could not deliver it: its `trigger` (Brokers) or `subscription` (channels). */
+function routeNamed<T extends object>(entry: T & { route?: unknown }, plural: string): Omit<T, "route"> & Record<string, unknown> {
+  const { route, ...rest } = entry;
+  return { ...rest, [plural === "brokers" ? "trigger" : "subscription"]: route };
+}
+
 /**
  * Kept dead letters and the live tail of an addressable (issue: archive and replay):
  * `GET .../{brokers|channels|inmemorychannels}/{name}/deadletters[/{id}]`, `POST .../deadletters/redrive`,
@@ -42,7 +49,7 @@ export function registerDeadLetterRoutes(api: Hono<ApiEnv>): void {
     const { parts } = await owner(c);
     const route = c.req.query("trigger") ?? c.req.query("subscription");
     const lists = await Promise.all(parts.map((p) => dataPlaneStub(c.env, p).deadLetterList(route)));
-    const items = lists.flatMap((l, i) => (l ?? []).map((e) => ({ ...e, id: tag(i, parts, e.id) })));
+    const items = lists.flatMap((l, i) => (l ?? []).map((e) => routeNamed({ ...e, id: tag(i, parts, e.id) }, c.req.param("plural")!)));
     items.sort((a, b) => (a.at < b.at ? 1 : -1));
     return c.json({ kind: "DeadLetterList", items });
   });
@@ -71,7 +78,7 @@ export function registerDeadLetterRoutes(api: Hono<ApiEnv>): void {
     const { part, id } = split(c.req.param("id"), parts);
     const got = (await dataPlaneStub(c.env, part).deadLetterGet(id)) as Record<string, unknown> | null | undefined;
     if (!got) throw new ApiError(404, `dead letter "${c.req.param("id")}" not found (redriven, purged, or past its retention)`);
-    return c.json({ ...got, id: c.req.param("id") });
+    return c.json(routeNamed({ ...got, id: c.req.param("id") }, c.req.param("plural")!));
   });
 
   api.delete(`${base}/deadletters/:id`, async (c) => {
@@ -85,34 +92,35 @@ export function registerDeadLetterRoutes(api: Hono<ApiEnv>): void {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(400, "the tail is a WebSocket: connect with a WebSocket client (for example `eddy tail` or the console)");
     }
-    const { kind, route, ref, parts } = await tailTarget(c);
-    void kind;
+    const { route, ref, parts } = await tailTarget(c);
     const query = route ? `?route=${encodeURIComponent(route)}` : "";
-    if (parts.length === 1) return dataPlaneStub(c.env, parts[0]!).fetch(new Request(`https://tail/${ref.name}${query}`, { headers: { Upgrade: "websocket" } }));
-    return relay(c, parts, query);
+    // The object answers the subprotocol only when the client offered it (core/tail.ts).
+    const offered = c.req.header("sec-websocket-protocol");
+    const headers: Record<string, string> = { Upgrade: "websocket", ...(offered ? { "Sec-WebSocket-Protocol": offered } : {}) };
+    if (parts.length === 1) return dataPlaneStub(c.env, parts[0]!).fetch(new Request(`https://tail/${ref.name}${query}`, { headers }));
+    return relay(c, parts, query, offered);
   });
 }
 
 /** The objects a tail watches: an addressable's partitions, or a Trigger's Broker limited to that Trigger. */
-async function tailTarget(c: C): Promise<{ kind: string; route?: string; ref: OwnerRef; parts: OwnerRef[] }> {
+async function tailTarget(c: C): Promise<{ route?: string; ref: OwnerRef; parts: OwnerRef[] }> {
   const { group, version, ns, plural, name } = c.req.param() as Record<string, string>;
   if (plural === "triggers" || plural === "subscriptions") {
     const stub = c.env.NAMESPACE.get(c.env.NAMESPACE.idFromName(ns!));
     const obj = unwrap<{ spec?: unknown; metadata: { uid: string } }>(await stub.get(ns!, { group: group!, version: version!, plural: plural! }, name!));
     const spec = obj.spec as { broker?: string; channel?: { kind: string; name: string } };
-    const ref: OwnerRef = plural === "triggers"
-      ? { binding: "BROKER", name: `${ns}/${spec.broker}` }
-      : { binding: "CHANNEL", name: `${spec.channel?.kind}/${ns}/${spec.channel?.name}` };
+    const ref = plural === "triggers"
+      ? await placed(c.env, { binding: "BROKER", name: `${ns}/${spec.broker}` }, { kind: "Broker", ns: ns!, name: String(spec.broker) })
+      : await placed(c.env, { binding: "CHANNEL", name: `${spec.channel?.kind}/${ns}/${spec.channel?.name}` }, { kind: String(spec.channel?.kind), ns: ns!, name: String(spec.channel?.name) });
     const parts = await partitionRefs(c.env, ref);
     if (!parts) throw new ApiError(404, `the ${plural === "triggers" ? "Broker" : "channel"} of ${name} does not exist`);
-    return { kind: plural, route: obj.metadata.uid, ref, parts };
+    return { route: obj.metadata.uid, ref, parts };
   }
-  const { ref, parts } = await owner(c);
-  return { kind: plural!, ref, parts };
+  return owner(c);
 }
 
 /** One WebSocket for the client, fed by one per partition (a partitioned owner). */
-async function relay(c: C, parts: OwnerRef[], query: string): Promise<Response> {
+async function relay(c: C, parts: OwnerRef[], query: string, offered: string | undefined): Promise<Response> {
   const pair = new WebSocketPair();
   const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
   server.accept();
@@ -126,5 +134,5 @@ async function relay(c: C, parts: OwnerRef[], query: string): Promise<Response> 
     upstream.push(ws);
   }
   server.addEventListener("close", () => upstream.forEach((ws) => ws.close(1000, "bye")));
-  return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": TAIL_PROTOCOL } });
+  return new Response(null, { status: 101, webSocket: client, headers: tailUpgradeHeaders(offered) });
 }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { statsOf } from "../../durable-objects/objects.js";
 import { ApiError } from "../../core/errors.js";
 import type { ApiEnv } from "./context.js";
+import { placed } from "../placement.js";
 import { registerDeadLetterRoutes } from "./deadletters.js";
 import { createObject, deleteObject, getObject, listAllNamespaces, listObjects, patchObject, replaceObject } from "./objects.js";
 import { reviews } from "./reviews.js";
@@ -55,7 +56,8 @@ api.get(`${base}/:name/stats`, async (c) => {
   const t = targetOf(c);
   const name = c.req.param("name");
   if (!t.kind.dataPlane) throw new ApiError(404, `${t.kind.plural} have no stats subresource; Brokers, Channels and InMemoryChannels do`);
-  const stats = await statsOf(c.env, t.kind.dataPlane(t.ns, name));
+  const key = await placed(c.env, t.kind.dataPlane(t.ns, name), { kind: t.kind.kind, ns: t.ns, name });
+  const stats = await statsOf(c.env, key);
   if (!stats) throw new ApiError(404, `${t.kind.plural} "${name}" not found in namespace "${t.ns}"`);
   return c.json(stats);
 });

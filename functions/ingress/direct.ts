@@ -25,13 +25,15 @@ function targetOfPath(path: string): IngressTarget | undefined {
 function parseTarget(path: string): IngressTarget | undefined {
   const m = PATH.exec(path);
   const a = m && addressable(m[1]!);
-  if (!m || !a || !a.cloudEvents) return undefined;
-  if (m[4] === undefined) return targetOf(a, m[2]!, m[3]!);
+  if (!m || !a || a.serves === "webhook") return undefined;
+  // Only addresses that store what they take: the others answer with an event, through the router.
+  if (m[4] === undefined) return a.serves === "publish" ? targetOf(a, m[2]!, m[3]!) : undefined;
   return a.sub && m[4] === a.sub.path ? targetOf(a, m[2]!, m[3]!, Number(m[5])) : undefined;
 }
 
 /**
- * A POST of events to an addressable (a Broker, a channel, a flow), answered without the router. This is nearly all of the
+ * A POST of events to an addressable that stores them (a Broker, a channel, a flow, a RequestReply's
+ * reply address), answered without the router. This is nearly all of the
  * Worker's traffic, and the router's matching and per-request context cost about a tenth of an
  * event's CPU (measured with bench/profile.mjs). Everything else, and any path the router would
  * decode, returns undefined and goes through the app; what this answers is what the app would

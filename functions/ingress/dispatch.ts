@@ -7,16 +7,16 @@ import { publishTo } from "../../durable-objects/objects.js";
 import { sink } from "./sink.js";
 import { authenticate, ingressAudience } from "../identity.js";
 import { addressExists, plausible } from "./addresses.js";
+import { forgetPlacement, placed, type OwnerName } from "../placement.js";
 
 /** The data-plane object behind an ingress address, how a 404 names it, and the audience of its tokens. */
 export interface IngressTarget {
-  /** The namespace and name from the path, checked in the Worker before any object is called. */
-  ns: string;
-  object: string;
   binding: PlanBinding;
   name: string;
   what: string;
   audience: string;
+  /** The resource behind the address (namespace and name checked in the Worker before any object is called), to find where its objects are placed. */
+  owner: OwnerName;
 }
 
 /**
@@ -27,10 +27,11 @@ export function sinkTo(req: Request, env: Env, t: IngressTarget): Promise<Respon
   const missing = () => new ApiError(404, `${t.what} does not exist; create it through the API first`);
   return sink(req, env, async (events, sender) => {
     // No data-plane object is addressed before the namespace's control plane says it is configured.
-    if (!plausible(t.ns, t.object) || !(await addressExists(env, t.ns, t))) throw missing();
-    const res = await publishTo(env, { binding: t.binding, name: t.name }, events, sender);
+    if (!plausible(t.owner.ns, t.owner.name) || !(await addressExists(env, t.owner.ns, t))) throw missing();
+    const res = await publishTo(env, await placed(env, { binding: t.binding, name: t.name }, t.owner), events, sender);
     if (res.ok) return;
     if (res.status === 403) throw new ApiError(403, res.message);
+    forgetPlacement(t.owner);
     throw missing();
   }, () => authenticate(env, req, t.audience));
 }
@@ -42,10 +43,11 @@ export function sinkTo(req: Request, env: Env, t: IngressTarget): Promise<Respon
 export function targetOf(a: Addressable, ns: string, name: string, i?: number): IngressTarget {
   const label = a.kind.toLowerCase();
   const audience = ingressAudience(a.kind, ns, name);
+  const owner = { kind: a.kind, ns, name };
   if (i !== undefined && a.sub) {
-    return { ns, object: name, binding: a.binding, name: a.sub.key(ns, name, i), what: `${label} "${name}" (${a.sub.path} ${i}) in namespace "${ns}"`, audience };
+    return { binding: a.binding, name: a.sub.key(ns, name, i), what: `${label} "${name}" (${a.sub.path} ${i}) in namespace "${ns}"`, audience, owner };
   }
-  return { ns, object: name, binding: a.binding, name: a.key(ns, name), what: `${label} "${name}" in namespace "${ns}"`, audience };
+  return { binding: a.binding, name: a.key(ns, name), what: `${label} "${name}" in namespace "${ns}"`, audience, owner };
 }
 
 const NAME = "{[^/]+/?}";

@@ -23,6 +23,20 @@ const ALLOW = "POST, OPTIONS";
 export async function sink(
   req: Request, env: Env, accept: (events: CloudEvent[], sender?: Sender) => Promise<void>, authenticate?: () => Promise<Sender | undefined>,
 ): Promise<Response> {
+  const events = await receiveEvents(req, env);
+  if (events instanceof Response) return events;
+  // After the 400s, before anything is stored: who sends (401 here), then whether they may (403, in accept).
+  const sender = authenticate ? await authenticate() : undefined;
+  if (events.length > 0) await accept(events, sender);
+  return new Response(null, { status: 202 });
+}
+
+/**
+ * The sink contract up to the events: the OPTIONS handshake (answered here, as a Response), 405
+ * for other methods, 413 above the size limit, 400 for what is not a valid CloudEvent. Shared by
+ * every address that takes CloudEvents, whatever it answers once it has them.
+ */
+export async function receiveEvents(req: Request, env: Env): Promise<CloudEvent[] | Response> {
   const method = req.method;
   if (method === "OPTIONS") {
     return new Response(null, {
@@ -38,17 +52,20 @@ export async function sink(
     throw new ApiError(405, `${method} is not allowed here: send CloudEvents with POST`, [], {}, { Allow: ALLOW });
   }
   const body = await readBody(req, maxEventBytes(env));
-  let events: CloudEvent[];
   try {
     const headers = req.headers;
-    events = parseMessage(headers, body).events.map((ev) => adoptTrace(compact(ev), headers));
+    return parseMessage(headers, body).events.map((ev) => adoptTrace(compact(ev), headers));
   } catch (e) {
     const err = e as { status?: number; message?: string };
     if (typeof err.status === "number") throw new ApiError(err.status, err.message ?? "invalid CloudEvent");
     throw e;
   }
-  // After the 400s, before anything is stored: who sends (401 here), then whether they may (403, in accept).
-  const sender = authenticate ? await authenticate() : undefined;
-  if (events.length > 0) await accept(events, sender);
-  return new Response(null, { status: 202 });
+}
+
+/** The one event of a request that is answered with an event of its own (a transform, a request for a reply). */
+export function oneEvent(events: CloudEvent[], what: string): CloudEvent {
+  if (events.length !== 1) {
+    throw new ApiError(400, `${what} takes exactly one CloudEvent per request and answers it; got a batch of ${events.length}: send the events one by one`);
+  }
+  return events[0]!;
 }

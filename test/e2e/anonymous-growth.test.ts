@@ -53,6 +53,9 @@ beforeAll(async () => {
   await api.apply({ apiVersion: F, kind: "Sequence", metadata: { name: "seq", namespace: ns }, spec: { steps: [sink, sink] } });
   await api.apply({ apiVersion: F, kind: "Parallel", metadata: { name: "par", namespace: ns }, spec: { branches: [{ subscriber: sink }] } });
   await api.apply({ apiVersion: "sources.eddy.dev/v1alpha1", kind: "WebhookSource", metadata: { name: "gh", namespace: ns }, spec: { provider: "github", secrets: ["SECRET_ANON_GH"], sink } });
+  const E = "eventing.knative.dev/v1alpha1";
+  await api.apply({ apiVersion: E, kind: "EventTransform", metadata: { name: "et", namespace: ns }, spec: { jsonata: { expression: "$" } } });
+  await api.apply({ apiVersion: E, kind: "RequestReply", metadata: { name: "rr", namespace: ns }, spec: { brokerRef: { apiVersion: "eventing.knative.dev/v1", kind: "Broker", name: "default" } } });
   for (const [v, k, n] of [["eventing.knative.dev/v1", "Broker", "default"], [F, "Sequence", "seq"], [F, "Parallel", "par"], ["sources.eddy.dev/v1alpha1", "WebhookSource", "gh"]] as const) {
     await api.waitReady(v, k, ns, n);
   }
@@ -72,10 +75,11 @@ describe("anonymous requests to made-up addresses", () => {
     const name = fc.oneof(fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/), fc.stringMatching(/^[A-Za-z0-9._~-]{1,80}$/));
     const nsArb = fc.oneof(fc.constant(ns), fc.constant("default"), name);
     const path = fc.oneof(
-      fc.tuple(fc.constantFrom("brokers", "channels", "inmemorychannels", "sequences", "parallels", "webhooks"), nsArb, name).map(([k, n, x]) => `/${k}/${n}/${x}`),
+      fc.tuple(fc.constantFrom("brokers", "channels", "inmemorychannels", "sequences", "parallels", "webhooks", "eventtransforms", "requestreplies"), nsArb, name).map(([k, n, x]) => `/${k}/${n}/${x}`),
       fc.tuple(nsArb, fc.nat(999)).map(([n, i]) => `/sequences/${n}/seq/steps/${i + 2}`),
       fc.tuple(nsArb, fc.nat(999)).map(([n, i]) => `/parallels/${n}/par/branches/${i + 1}`),
-    ).filter((p) => !/^\/(brokers|channels|inmemorychannels|sequences|parallels|webhooks)\/anon-[a-z0-9]+\/(default|ch|imc|seq|par|gh)$/.test(p));
+      fc.tuple(nsArb, fc.nat(999)).map(([n, i]) => `/requestreplies/${n}/rr/replies/${i + 1}`),
+    ).filter((p) => !/^\/(brokers|channels|inmemorychannels|sequences|parallels|webhooks|eventtransforms|requestreplies)\/anon-[a-z0-9]+\/(default|ch|imc|seq|par|gh|et|rr)$/.test(p));
     const paths = fc.sample(path, { seed: 22, numRuns: 400 });
     const statuses = new Map<number, number>();
     for (const [i, p] of paths.entries()) {

@@ -25,7 +25,7 @@ describe("eddy deadletters", () => {
 
     const table = eddy("deadletters", "list", "--of", "broker:default", "-n", ns);
     expect(table.status).toBe(0);
-    expect(table.stdout).toMatch(/^ID\s+EVENT\s+TYPE\s+ROUTE\s+STATUS\s+REASON/);
+    expect(table.stdout).toMatch(/^ID\s+EVENT\s+TYPE\s+TRIGGER\s+STATUS\s+REASON/);
     expect(table.stdout).toContain("retries-exhausted");
     const items = JSON.parse(eddy("deadletters", "list", "--of", "broker:default", "-n", ns, "-o", "json").stdout) as { id: string; eventId: string }[];
     const shown = eddy("deadletters", "show", "--of", "broker:default", "-n", ns, items[0]!.id);

@@ -59,7 +59,10 @@ beforeAll(async () => {
     apiVersion: "sources.knative.dev/v1", kind: "PingSource", metadata: { name: "heartbeat", namespace: ns },
     spec: { schedule: "0 0 1 1 *", data: "{}", sink: { ref: { apiVersion: V1, kind: "Broker", name: "default" } } },
   });
-  for (const t of ["greetings", "orders"]) await api.waitReady(V1, "Trigger", ns, t);
+  await api.apply({ apiVersion: "eventing.knative.dev/v1alpha1", kind: "EventTransform", metadata: { name: "retype", namespace: ns }, spec: { jsonata: { expression: '$merge([$, { "type": "com.example.retyped" }])' } } });
+  await api.apply(trigger(ns, "to-transform", "default", "", { filter: { attributes: { type: "com.example.raw" } }, subscriber: { ref: { apiVersion: "eventing.knative.dev/v1alpha1", kind: "EventTransform", name: "retype" } } }));
+  await api.apply({ apiVersion: "eventing.knative.dev/v1alpha1", kind: "RequestReply", metadata: { name: "ask", namespace: ns }, spec: { brokerRef: { apiVersion: V1, kind: "Broker", name: "default" } } });
+  for (const t of ["greetings", "orders", "to-transform"]) await api.waitReady(V1, "Trigger", ns, t);
 }, 900_000);
 
 afterAll(async () => {
@@ -93,7 +96,10 @@ describe("console", () => {
 
   it("draws the topology of the objects in the namespace, each node Ready and linking to its page", async () => {
     const page = await signedIn(`/console/namespaces/${ns}`);
-    const nodes = ["brokers/default", "triggers/greetings", "triggers/orders", "inmemorychannels/audit", "subscriptions/audit-log", "pingsources/heartbeat", `uri:${ok.url}`];
+    const nodes = [
+      "brokers/default", "triggers/greetings", "triggers/orders", "inmemorychannels/audit", "subscriptions/audit-log", "pingsources/heartbeat", `uri:${ok.url}`,
+      "triggers/to-transform", "eventtransforms/retype", "requestreplies/ask", "triggers/ask0-1",
+    ];
     for (const id of nodes) await page.locator(`svg.graph [data-node="${id}"]`).waitFor();
     for (const id of nodes.filter((n) => !n.startsWith("uri:"))) {
       await expect.poll(() => page.locator(`[data-node="${id}"] .node-status`).textContent(), { timeout: 20_000 }).toBe("✓ Ready");
@@ -145,9 +151,13 @@ describe("console", () => {
     await page.getByRole("button", { name: "Resume" }).click();
     await row("console-2").waitFor();
 
+    // An event no Trigger takes shows its only outcome: dropped, and why.
+    expect((await post(brokerUrl, { ...binaryHeaders({ specversion: "1.0", id: "console-nobody", source: "/test", type: "com.example.nobody" }), ...auth }, "{}")).status).toBe(202);
+    await expect.poll(() => row("console-nobody").locator(".outcome-dropped").textContent()).toBe("dropped: no-matching-trigger");
+
     await row("console-1").getByRole("button", { name: "id console-1" }).click();
     await page.locator(".tail-detail").getByText("acme").waitFor();
-    await expect.poll(() => page.locator('[data-counter="accepted"]').textContent(), { timeout: 10_000 }).toBe("2");
+    await expect.poll(() => page.locator('[data-counter="accepted"]').textContent(), { timeout: 10_000 }).toBe("3");
     await page.evaluate(() => document.getElementById("stats-h")?.scrollIntoView());
     await shot(page, "broker");
     await page.setViewportSize(PHONE);
@@ -168,7 +178,22 @@ describe("console", () => {
     await expect.poll(() => entry.textContent()).toContain("orders");
     await entry.getByRole("button", { name: "order-7" }).click();
     await page.locator(".dl-detail").getByText('"order": 7', { exact: false }).waitFor();
+    // The open entry is in the URL: a reload (or a shared link) opens it again.
+    const id = (await entry.getAttribute("data-dead-letter"))!;
+    expect(new URL(page.url()).pathname).toBe(`/console/namespaces/${ns}/brokers/default/deadletters/${encodeURIComponent(id)}`);
+    await page.reload();
+    await page.locator(".dl-detail").getByText('"order": 7', { exact: false }).waitFor();
     await shot(page, "deadletters");
+    // The Broker's page counts what is kept now, and the tile opens the list.
+    const brokerPage = await signedIn(`/console/namespaces/${ns}/brokers/default`);
+    await expect.poll(() => brokerPage.locator('[data-counter="kept"]').textContent(), { timeout: 10_000 }).toBe("1");
+    await brokerPage.locator('[data-counter="kept"] a').click();
+    await brokerPage.getByRole("heading", { name: "Dead letters of Broker default" }).waitFor();
+    // So does the page's own link (it led back to the Broker's page before).
+    await brokerPage.goBack();
+    await brokerPage.getByRole("link", { name: "Dead letters", exact: true }).click();
+    await brokerPage.getByRole("heading", { name: "Dead letters of Broker default" }).waitFor();
+    await brokerPage.close();
 
     failing = false;
     const before = flaky.received.length;
@@ -192,6 +217,23 @@ describe("console", () => {
     await expect.poll(() => second.count()).toBe(0);
     const left = await api.call("GET", `/apis/${V1}/namespaces/${ns}/brokers/default/deadletters`);
     expect(left.body.items.map((e: { eventId: string }) => e.eventId)).not.toContain("order-8");
+    await page.close();
+  });
+
+  it("lists a Broker's Replays on its page and in the namespace, with their state", async () => {
+    const made = await api.call("POST", `/apis/eventing.eddy.dev/v1alpha1/namespaces/${ns}/replays`, {
+      apiVersion: "eventing.eddy.dev/v1alpha1", kind: "Replay", metadata: { name: "again" },
+      spec: { broker: "default", trigger: "greetings", from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z" },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const page = await signedIn(`/console/namespaces/${ns}/brokers/default`);
+    const replay = page.locator('tr[data-replay="again"]');
+    await replay.waitFor({ timeout: 10_000 });
+    expect(await replay.textContent()).toContain("greetings");
+    await replay.getByRole("link", { name: "again" }).click();
+    await page.getByRole("heading", { name: "Replay again" }).waitFor();
+    await page.goto(`${p.url}/console/namespaces/${ns}`);
+    await page.locator(".objects tr", { hasText: "Replay" }).getByRole("link", { name: "again" }).waitFor();
     await page.close();
   });
 

@@ -110,7 +110,7 @@ describe("retries and dead letters (Knative's broker delivery conformance)", () 
     await expect.poll(async () => (await stats(ns)).counters["kept.retries-exhausted"]).toBe(1);
     const kept = (await api.call("GET", `/apis/${V1}/namespaces/${ns}/brokers/default/deadletters`)).body.items;
     expect(kept).toHaveLength(1);
-    expect(kept[0]).toMatchObject({ eventId: "c29", reason: "retries-exhausted", route: "t2", attempts: 2 });
+    expect(kept[0]).toMatchObject({ eventId: "c29", reason: "retries-exhausted", trigger: "t2", attempts: 2 });
   });
 
   it("does not retry a 422; the DLS gets knativeerrorcode and the base64 response body", async () => {

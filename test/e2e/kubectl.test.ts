@@ -82,6 +82,45 @@ describe.skipIf(kubectlMissing !== undefined)("kubectl against Eddy over https",
     expect(await ok(["get", "trigger", "greetings", "-o", "jsonpath={.spec.delivery.retry}"])).toBe("4");
   });
 
+  it("migrates from client-side to server-side apply as a Kubernetes API server does", async () => {
+    const doc = (type: string, retry: number) => `apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata:
+  name: migrating
+spec:
+  broker: default
+  filter:
+    attributes:
+      type: ${type}
+  subscriber:
+    uri: http://127.0.0.1:9090/
+  delivery:
+    retry: ${retry}
+`;
+    expect(await ok(["apply", "-f", "-"], doc("com.example.one", 2))).toBe("trigger.eventing.knative.dev/migrating created\n");
+    // The same configuration with changed values, now server-side: kubectl-client-side-apply owns
+    // those fields, and their live values still match the last-applied annotation, so kubectl's
+    // server-side apply takes them over instead of conflicting.
+    expect(await ok(["apply", "--server-side", "-f", "-"], doc("com.example.two", 5))).toBe("trigger.eventing.knative.dev/migrating serverside-applied\n");
+    const got = JSON.parse(await ok(["get", "trigger", "migrating", "-o", "json", "--show-managed-fields"]));
+    expect(got.spec.filter.attributes.type).toBe("com.example.two");
+    expect(got.spec.delivery.retry).toBe(5);
+    const owners = Object.fromEntries(got.metadata.managedFields.map((m: { manager: string; fieldsV1: unknown }) => [m.manager, m.fieldsV1]));
+    expect(owners.kubectl).toMatchObject({ "f:spec": { "f:delivery": { "f:retry": {} }, "f:filter": { "f:attributes": { "f:type": {} } } } });
+    expect(JSON.stringify(owners["kubectl-client-side-apply"] ?? {})).not.toContain("f:retry");
+    expect(JSON.parse(got.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]).spec.delivery.retry).toBe(5);
+    // Back to client-side apply: it diffs against the annotation the server-side apply kept current,
+    // so dropping a field from the configuration removes it from the object.
+    await ok(["apply", "-f", "-"], doc("com.example.two", 5).replace(/  delivery:\n    retry: 5\n/, ""));
+    expect(JSON.parse(await ok(["get", "trigger", "migrating", "-o", "json"])).spec.delivery).toBeUndefined();
+    await ok(["apply", "-f", "-"], doc("com.example.two", 5));
+    // A field changed by someone else since is still a conflict, naming the manager and the field.
+    await ok(["patch", "trigger", "migrating", "--type=merge", "-p", '{"spec":{"delivery":{"retry":7}}}']);
+    const conflict = await kubectl(["apply", "--server-side", "-f", "-"], { stdin: doc("com.example.two", 6) });
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toMatch(/conflict with "kubectl-patch"[^\n]*\.spec\.delivery\.retry/);
+  });
+
   it("watches changes with get -w", async () => {
     const proc = spawn("kubectl", [...kubectl.argv, "get", "trigger", "greetings", "-w", "-o", "jsonpath={.metadata.labels.stage}{\"\\n\"}"], { env: kubectl.env });
     let out = "";

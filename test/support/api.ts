@@ -11,6 +11,7 @@ const PLURALS: Record<string, string> = {
   Broker: "brokers", Trigger: "triggers", Channel: "channels", InMemoryChannel: "inmemorychannels",
   Subscription: "subscriptions", Sequence: "sequences", Parallel: "parallels",
   PingSource: "pingsources", WebhookSource: "webhooksources", EventType: "eventtypes", EventPolicy: "eventpolicies",
+  EventTransform: "eventtransforms", RequestReply: "requestreplies",
 };
 
 export function pathFor(apiVersion: string, kind: string, ns: string, name?: string): string {

@@ -4,12 +4,14 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { WebSocketServer } from "ws";
+import { speaksTls } from "../../cli/lib.mjs";
 
 const EDDY = join(import.meta.dirname, "..", "..", "cli", "eddy.mjs");
 
 function eddy(args: string[], stdin = "", env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [EDDY, ...args], { env: { ...process.env, EDDY_TOKEN: "", EDDY_SERVER: "", ...env } });
+    const p = spawn(process.execPath, [EDDY, ...args], { env: { ...process.env, EDDY_TOKEN: "", EDDY_SERVER: "", EDDY: "", ...env } });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -35,6 +37,9 @@ beforeAll(async () => {
       } else res.writeHead(202).end();
     });
   });
+  // Keep-alive connections stay open until the client closes them: a client that forgets to close
+  // its own waits for ever, which a test sees.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 });
@@ -101,6 +106,62 @@ describe("eddy", () => {
     expect(down.stderr).toMatch(/cannot reach Eddy at http:\/\/127.0.0.1:1/);
     expect((await eddy(["send", "--to", "queue:x"])).code).toBe(2);
     expect((await eddy(["send", "--to", "broker:b", "--ext", "Bad=1"])).stderr).toMatch(/--ext "Bad=1"/);
-    expect((await eddy(["send", "--type", "x"])).stderr).toMatch(/--to is required/);
+    expect((await eddy(["send", "--type", "x"])).stderr).toMatch(/say where the event goes: eddy send broker:NAME/);
+  });
+
+  it("names a target the same way in every command, positional or with the old flags, and the server by $EDDY_SERVER or $EDDY", async () => {
+    seen.length = 0;
+    for (const args of [["broker:default"], ["broker/default"], ["--to", "broker:default"]]) {
+      const r = await eddy(["send", ...args, "-n", "demo", "--id", "same", "--token", "t"], "", { EDDY_SERVER: base });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
+    }
+    const viaAlias = await eddy(["send", "broker:default", "-n", "demo", "--token", "t"], "", { EDDY: base });
+    expect(viaAlias.code, viaAlias.stderr).toBe(0);
+    expect(seen.map((r) => r.url)).toEqual(Array(4).fill("/brokers/demo/default"));
+    expect((await eddy(["send", "broker:default", "channel:x", "--token", "t"], "", { EDDY_SERVER: base })).stderr).toMatch(/send takes one TARGET/);
+    expect((await eddy(["send", "broker:default", "--token", "t"], "", { EDDY_SERVER: "ftp://x" })).stderr).toMatch(/\$EDDY_SERVER must be an http or https URL/);
+    // The same target spellings and their refusals in tail, deadletters and replay.
+    for (const c of [["tail", "queue:x"], ["deadletters", "list", "queue:x"], ["replay", "queue:x", "--from", "-1h"]]) {
+      const r = await eddy([...c, "--token", "t"], "", { EDDY_SERVER: base });
+      expect(r.code, c.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(/"queue:x" is not a target: use broker:NAME/);
+    }
+  });
+
+  it("eddy tail: exits 1 at once on a 404 (the server keeps the connection open), and 3 with a message when the server goes away", async () => {
+    const missing = await eddy(["tail", "broker:missing", "-n", "demo", "--token", "t"], "", { EDDY_SERVER: base });
+    expect(missing.code, missing.stderr).toBe(1);
+    expect(missing.stderr).toMatch(/eddy tail: 404 Not Found: broker "missing" in namespace "demo" does not exist/);
+    // A tail server that sends one message and then goes away, as Eddy does when it stops.
+    const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", handleProtocols: (p) => (p.has("eddy.tail.v1") ? "eddy.tail.v1" : false) });
+    await new Promise((r) => wss.once("listening", r));
+    wss.on("connection", (ws) => {
+      ws.send(JSON.stringify({ kind: "event", at: "2026-12-07T10:00:00Z", partition: 0, attrs: { id: "e1", type: "t", source: "/s" }, size: 0 }));
+      setTimeout(() => ws.terminate(), 100);
+    });
+    try {
+      const gone = await eddy(["tail", "broker:default", "-n", "demo", "--token", "t"], "", { EDDY_SERVER: `http://127.0.0.1:${(wss.address() as { port: number }).port}` });
+      expect(gone.code).toBe(3);
+      expect(gone.stdout).toContain("event     e1  t  /s  0 B");
+      expect(gone.stderr).toMatch(/closed the tail of broker:default \(1006: the connection dropped\): it stopped or restarted; run eddy tail again/);
+    } finally {
+      await new Promise((r) => wss.close(r));
+    }
+  }, 30_000);
+
+  it("prints its version", async () => {
+    const r = await eddy(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^eddy \d+\.\d+\.\d+\n$/);
+  });
+
+  it("tells a server that speaks plain http from one that speaks TLS, and from none", async () => {
+    const { port } = server.address() as { port: number };
+    expect(await speaksTls("127.0.0.1", port)).toBe(false);
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const free = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    expect(await speaksTls("127.0.0.1", free)).toBeUndefined();
   });
 });

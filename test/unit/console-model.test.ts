@@ -21,11 +21,14 @@ describe("deep links", () => {
       { view: "namespace", ns: "demo" },
       { view: "object", ns: "demo", plural: "brokers", name: "default" },
       { view: "deadletters", ns: "demo", plural: "inmemorychannels", name: "audit" },
+      // One dead letter open: its id (of a partitioned owner: "<partition>.<id>") is in the URL.
+      { view: "deadletters", ns: "demo", plural: "brokers", name: "default", id: "1.a/b c" },
     ];
     for (const r of routes) expect(parseRoute(routePath(r))).toEqual(r);
     expect(parseRoute("/console/")).toEqual({ view: "home" });
     expect(parseRoute("/console/namespaces/a%20b")).toEqual({ view: "namespace", ns: "a b" });
     expect(parseRoute("/console/namespaces/x/brokers/y/z").view).toBe("notfound");
+    expect(parseRoute("/console/namespaces/x/brokers/y/deadletters/42/more").view).toBe("notfound");
     expect(parseRoute("/console/namespaces/%E0%A4%A").view).toBe("notfound");
   });
 });
@@ -69,6 +72,23 @@ describe("topology", () => {
     expect(has("parallels/par#branch-0", "uri:http://f/", "flow")).toBe(true);
     expect(has("parallels/par#branch-1", "uri:http://r/", "reply")).toBe(true);
     expect(g.nodes.find((n) => n.id === "sequences/seq#step-1")).toMatchObject({ label: "step 2", link: { plural: "sequences", name: "seq" } });
+  });
+
+  it("draws an EventTransform's sink or its reply to the Broker, and a RequestReply's requests and replies", () => {
+    const g = buildGraph([
+      obj("Broker", "default"),
+      obj("EventTransform", "retype", { jsonata: { expression: "$" } }),
+      obj("EventTransform", "forward", { jsonata: { expression: "$" }, sink: { uri: "http://out/" }, reply: { discard: true } }),
+      obj("Trigger", "t1", { broker: "default", subscriber: { ref: { kind: "EventTransform", name: "retype" } } }),
+      obj("RequestReply", "ask", { brokerRef: { kind: "Broker", name: "default" } }),
+      obj("Trigger", "ask0-1", { broker: "default", filters: [{ cesql: "KN_VERIFY_CORRELATION_ID(replyid, 'ask', 'demo', 'k', 0, 1)" }], subscriber: { ref: { kind: "RequestReply", name: "ask" }, uri: "/requestreplies/demo/ask/replies/0" } }),
+    ]);
+    expect(g.edges).toContainEqual({ from: "triggers/t1", to: "eventtransforms/retype", kind: "flow" });
+    expect(g.edges).toContainEqual({ from: "eventtransforms/retype", to: "brokers/default", kind: "reply", label: "transformed" });
+    expect(g.edges).toContainEqual({ from: "eventtransforms/forward", to: "uri:http://out/", kind: "flow", label: "reply discarded" });
+    expect(g.edges).toContainEqual({ from: "requestreplies/ask", to: "brokers/default", kind: "flow", label: "requests" });
+    expect(g.edges).toContainEqual({ from: "triggers/ask0-1", to: "requestreplies/ask", kind: "reply", label: "replies" });
+    expect(g.nodes.find((n) => n.id === "eventtransforms/retype")).toMatchObject({ caption: "EventTransform", link: { plural: "eventtransforms", name: "retype" } });
   });
 
   it("lays the flow out left to right, every node placed apart", () => {

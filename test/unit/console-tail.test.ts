@@ -2,6 +2,7 @@
 // their event, the CESQL filter (Eddy's own engine, as the browser runs it), pause and resume.
 import { describe, expect, it } from "vitest";
 import { outcomeText, parseTailMessage, TailModel, type TailMessage } from "../../console/tail.js";
+import { tailProtocolFor, tailUpgradeHeaders } from "../../core/tail.js";
 
 const RECORDED = [
   '{"kind":"event","at":"2026-12-03T10:00:00.000Z","partition":0,"attrs":{"specversion":"1.0","id":"o-1","source":"/shop","type":"com.example.order","subject":"42","datacontenttype":"application/json","priority":5},"size":12,"dataPreview":"{\\"total\\":120}"}',
@@ -77,5 +78,25 @@ describe("tail model", () => {
     expect(parseTailMessage("not json")).toBeNull();
     expect(parseTailMessage('{"kind":"hello"}')).toBeNull();
     expect(parseTailMessage('{"kind":"event"}')).toBeNull();
+  });
+});
+
+describe("the outcome of an event dropped before any delivery", () => {
+  it("says dropped and why", () => {
+    expect(outcomeText({ kind: "delivery", at: "2026-12-07T10:00:00Z", eventId: "e", route: "", hop: "subscriber", outcome: "dropped", attempt: 0, reason: "no-matching-trigger" })).toBe("dropped: no-matching-trigger");
+    expect(outcomeText({ kind: "delivery", at: "2026-12-07T10:00:00Z", eventId: "e", route: "t", hop: "subscriber", outcome: "dropped", attempt: 2 })).toBe("t: dropped (attempt 2)");
+  });
+});
+
+describe("the tail's subprotocol answer", () => {
+  it("names eddy.tail.v1 only when the client offered it, never the token subprotocol", () => {
+    expect(tailProtocolFor(undefined)).toBeUndefined();
+    expect(tailProtocolFor("")).toBeUndefined();
+    expect(tailProtocolFor("eddy.tail.v1")).toBe("eddy.tail.v1");
+    expect(tailProtocolFor("base64url.bearer.authorization.k8s.io.dG9r, eddy.tail.v1")).toBe("eddy.tail.v1");
+    expect(tailProtocolFor("base64url.bearer.authorization.k8s.io.dG9r")).toBeUndefined();
+    expect(tailProtocolFor("eddy.tail.v2")).toBeUndefined();
+    expect(tailUpgradeHeaders(null)).toEqual({});
+    expect(tailUpgradeHeaders("eddy.tail.v1")).toEqual({ "Sec-WebSocket-Protocol": "eddy.tail.v1" });
   });
 });

@@ -102,6 +102,29 @@ describe("managedFields", () => {
     const owners = Object.fromEntries((forced.metadata!.managedFields as any[]).map((m) => [m.manager, m.fieldsV1]));
     expect(owners).toEqual({ other: { "f:spec": { "f:x": {} } }, me: { "f:spec": { "f:y": {} } } });
   });
+  it("kubectl's server-side apply takes over client-side apply's fields whose live value matches last-applied", () => {
+    const V = "eventing.knative.dev/v1";
+    const applied = { apiVersion: V, kind: "Broker", metadata: { name: "b" }, spec: { x: 1, y: 2 } };
+    const annotations = { "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify(applied) };
+    // What `kubectl apply` leaves: the annotation and its fields, owned by kubectl-client-side-apply.
+    const csa = broker({ annotations }, { x: 1, y: 2 });
+    const live = broker({ annotations, managedFields: afterUpdate(undefined, csa, "kubectl-client-side-apply", V, now) }, { x: 1, y: 2 });
+    const migrated = serverSideApply(live, { ...applied, spec: { x: 5, y: 2 } }, "kubectl", false, V, now).object;
+    expect(migrated.spec).toEqual({ x: 5, y: 2 });
+    const owners = Object.fromEntries((migrated.metadata!.managedFields as any[]).map((m) => [m.manager, m.fieldsV1]));
+    expect(owners.kubectl).toEqual({ "f:spec": { "f:x": {}, "f:y": {} } });
+    expect(owners["kubectl-client-side-apply"]).toEqual({ "f:metadata": { "f:annotations": { "f:kubectl.kubernetes.io/last-applied-configuration": {} } }, "f:spec": { "f:y": {} } });
+    // The annotation follows what kubectl applied, so a later client-side apply diffs against it.
+    expect(JSON.parse(migrated.metadata!.annotations!["kubectl.kubernetes.io/last-applied-configuration"]!).spec).toEqual({ x: 5, y: 2 });
+    // Another manager gets the conflict, as on a Kubernetes API server.
+    expect(() => serverSideApply(live, { ...applied, spec: { x: 5 } }, "ci-bot", false, V, now)).toThrow(/conflict with "kubectl-client-side-apply": \.spec\.x/);
+    // A field changed since the last client-side apply (here by kubectl patch) is a conflict still.
+    const patched = broker({ annotations, managedFields: afterUpdate(live, broker({ annotations }, { x: 3, y: 2 }), "kubectl-client-side-apply", V, now) }, { x: 3, y: 2 });
+    expect(() => serverSideApply(patched, { ...applied, spec: { x: 5, y: 2 } }, "kubectl", false, V, now)).toThrow(/conflict with "kubectl-client-side-apply": \.spec\.x/);
+    // No annotation, no take-over.
+    const bare = broker({ managedFields: afterUpdate(undefined, broker({}, { x: 1 }), "kubectl-client-side-apply", V, now) }, { x: 1 });
+    expect(() => serverSideApply(bare, { ...applied, spec: { x: 5 } }, "kubectl", false, V, now)).toThrow(/conflict/);
+  });
   it("derives the manager from fieldManager or the User-Agent", () => {
     expect(managerOf("kubectl-client-side-apply", "kubectl/v1.32")).toBe("kubectl-client-side-apply");
     expect(managerOf(undefined, "kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07")).toBe("kubectl");

@@ -36,7 +36,9 @@ describe("console assets", () => {
   it("leaves everything outside /console to the Worker's own routes", async () => {
     const index = await SELF.fetch(`${ORIGIN}/index.html`);
     expect(index.status).toBe(404);
-    expect(await index.text()).toMatch(/^no route for GET \/index.html/);
+    const text = await index.text();
+    expect(text).toMatch(/^no route for GET \/index.html/);
+    expect(text).toContain("the web console under /console");
     const root = await SELF.fetch(`${ORIGIN}/main.js`);
     expect(root.status).toBe(404);
     await root.arrayBuffer();
@@ -46,5 +48,13 @@ describe("console assets", () => {
     const post = await SELF.fetch(`${ORIGIN}/console`, { method: "POST", body: "x" });
     expect(post.status).toBe(404);
     await post.arrayBuffer();
+  });
+
+  it("points at the console from the root", async () => {
+    const r = await SELF.fetch(`${ORIGIN}/`);
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    expect(text).toContain(`The web console: ${ORIGIN}/console`);
+    expect(text).toContain("/brokers/{ns}/{name}");
   });
 });

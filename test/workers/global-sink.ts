@@ -5,6 +5,8 @@
 //   /fail/<n>/<code>/<key>    <code> for the first n requests, then 202
 //   /retryafter/<n>/<code>/<s>/<key>  <code> with Retry-After: <s> for the first n requests, then 202
 //   /reply/<type>/<key>       200 with a binary-mode CloudEvent of that type
+//   /respond/<type>/<key>     a RequestReply responder: 200 with a CloudEvent of that type whose replyid
+//                             is the request's correlationid and whose data is the request's body
 //   /text/<key>               200 with a plain-text body (not a CloudEvent)
 //   /slow/<ms>/<key>          202 after <ms> milliseconds
 //   GET /__log/<key>          the requests received for <key>, as JSON
@@ -78,6 +80,12 @@ export default async function setup(project: TestProject) {
           }, Number(parts[1]));
           return;
         }
+        case "respond":
+          res.writeHead(200, {
+            "ce-specversion": "1.0", "ce-id": `response-${n}`, "ce-source": "/responder", "ce-type": parts[1]!,
+            "ce-replyid": headers["ce-correlationid"] ?? "", "Content-Type": headers["content-type"] ?? "application/json",
+          });
+          return res.end(Buffer.concat(chunks));
         case "text":
           res.writeHead(200, { "Content-Type": "text/plain" });
           return res.end("OK");

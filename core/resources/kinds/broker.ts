@@ -7,6 +7,7 @@ import { isObject, validateDelivery } from "../validate.js";
 import { deadLetterRetentionMs, partitionCount, validateDeadLetterRetention, validatePartitions } from "../../partitions.js";
 import { archiveRetentionMs, validateArchiveRetention } from "../../archive.js";
 import { targetAuthorization, withAudience } from "../identity.js";
+import { placementField, validatePlacement } from "../../placement.js";
 
 export const BROKER_CLASS_ANNOTATION = "eventing.knative.dev/broker.class";
 /** Eddy serves every broker class; a Broker without one gets this. */
@@ -41,6 +42,7 @@ export const BrokerKind: KindDef = {
     if (!isObject(spec)) return [{ field: "spec", message: "must be an object" }];
     errs.push(...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs));
     errs.push(...validatePartitions(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
+    errs.push(...validatePlacement(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
     errs.push(...validateDeadLetterRetention(obj.metadata?.annotations));
     errs.push(...validateArchiveRetention(obj.metadata?.annotations));
     if (spec.config !== undefined && !isObject(spec.config)) errs.push({ field: "spec.config", message: "must be an object (a KReference)" });
@@ -82,6 +84,7 @@ export const BrokerKind: KindDef = {
       options: {
         eventTypes: eventTypeReference("eventing.knative.dev/v1", "Broker", obj.metadata.name, ctx.namespace, obj.metadata.annotations),
         partitions: partitionCount(obj.metadata.annotations),
+        ...placementField(obj.metadata.annotations),
         deadLetterRetentionMs: deadLetterRetentionMs(obj.metadata.annotations),
         archiveRetentionMs: archiveRetentionMs(obj.metadata.annotations),
         auth: authz.auth,
@@ -92,6 +95,7 @@ export const BrokerKind: KindDef = {
       conditions: c.list(),
       ...(url ? withAudience(addressStatus(url), authz.audience, ctx) : {}),
       ...authz.status,
+      ...placementField(obj.metadata.annotations),
     };
     if (dls?.target) status.deadLetterSinkUri = dls.target.url;
     return status;

@@ -5,6 +5,7 @@ import { channelSubscribers, defaultSubscribable } from "../channelable.js";
 import { addressStatus, Conditions } from "../conditions.js";
 import { archiveRetentionMs, validateArchiveRetention } from "../../archive.js";
 import { targetAuthorization, withAudience } from "../identity.js";
+import { placementField, validatePlacement } from "../../placement.js";
 import { eventTypeReference } from "../eventtypes.js";
 import { defaultDeliveryNamespace, specOf } from "../destinations.js";
 import type { KindDef } from "../kind.js";
@@ -44,6 +45,7 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
       const spec = obj.spec ?? {};
       const errs: FieldError[] = [...validateDelivery(spec.delivery, "spec.delivery", ctx.namespace, ctx.refs)];
       errs.push(...validatePartitions(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
+      errs.push(...validatePlacement(obj.metadata?.annotations, old ? old.metadata.annotations ?? {} : undefined));
       errs.push(...validateDeadLetterRetention(obj.metadata?.annotations));
       errs.push(...validateArchiveRetention(obj.metadata?.annotations));
       if (kind === "Channel") {
@@ -75,6 +77,7 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
         options: {
           eventTypes: eventTypeReference(`${MESSAGING}/v1`, kind, obj.metadata.name, ctx.namespace, obj.metadata.annotations),
           partitions: partitionCount(obj.metadata.annotations),
+          ...placementField(obj.metadata.annotations),
           deadLetterRetentionMs: deadLetterRetentionMs(obj.metadata.annotations),
           archiveRetentionMs: archiveRetentionMs(obj.metadata.annotations),
           auth: authz.auth,
@@ -101,6 +104,7 @@ function channelKind(kind: "Channel" | "InMemoryChannel", plural: string): KindD
         ...withAudience(addressStatus(url), authz.audience, ctx),
         subscribers,
         ...authz.status,
+        ...placementField(obj.metadata.annotations),
       };
       if (dls?.target) status.deadLetterSinkUri = dls.target.url;
       return status;

@@ -16,10 +16,15 @@ const SENDERS: Record<string, string> = {
   "messaging.knative.dev/Subscription": "messaging.knative.dev/v1",
   "sources.knative.dev/PingSource": "sources.knative.dev/v1",
   "sources.eddy.dev/WebhookSource": "sources.eddy.dev/v1alpha1",
+  "eventing.knative.dev/EventTransform": "eventing.knative.dev/v1alpha1",
+  "eventing.knative.dev/RequestReply": "eventing.knative.dev/v1alpha1",
 };
 /** Kinds a `to` entry may name: Eddy's addressables that take tokens. */
-const TARGETS = new Set(["eventing.knative.dev/Broker", "messaging.knative.dev/Channel", "messaging.knative.dev/InMemoryChannel", "flows.knative.dev/Sequence", "flows.knative.dev/Parallel"]);
-const TARGET_LIST = "Broker, Channel, InMemoryChannel, Sequence or Parallel";
+const TARGETS = new Set([
+  "eventing.knative.dev/Broker", "messaging.knative.dev/Channel", "messaging.knative.dev/InMemoryChannel", "flows.knative.dev/Sequence", "flows.knative.dev/Parallel",
+  "eventing.knative.dev/EventTransform", "eventing.knative.dev/RequestReply",
+]);
+const TARGET_LIST = "Broker, Channel, InMemoryChannel, Sequence, Parallel, EventTransform or RequestReply";
 
 function validateRefFields(ref: unknown, at: string): FieldError[] {
   if (!isObject(ref)) return [{ field: at, message: "must be an object with apiVersion, kind and name" }];
