@@ -48,6 +48,8 @@ const REASONS: Record<number, string> = {
  */
 export class ApiError extends Error {
   readonly reason: string;
+  /** A 5xx whose message is the answer itself (a RequestReply's 504): shown to the caller, not replaced by "internal error". */
+  exposed = false;
   constructor(
     readonly status: number,
     message: string,
@@ -65,6 +67,12 @@ export class ApiError extends Error {
     return new ApiError(422, `${kind} "${name ?? ""}" is invalid: ${list}`, causes, {
       ...(name ? { name } : {}), kind, ...(group ? { group } : {}),
     });
+  }
+
+  /** Marks a 5xx as an answer to show as it is: a gateway's timeout or refusal, not a fault of the server. */
+  exposing(): this {
+    this.exposed = true;
+    return this;
   }
 
   /** The error as an RPC failure (core/result.ts), to cross from a Durable Object to the Worker. */

@@ -61,13 +61,14 @@ app.notFound((c) => {
 app.onError((err, c) => answerError(c.req.method, c.req.path, err));
 
 /**
- * The answer to a request that threw: its ApiError when below 500. Anything else — an unexpected
+ * The answer to a request that threw: its ApiError when below 500 (or a 5xx that is itself the
+ * answer, such as a RequestReply's 504: ApiError.exposing). Anything else — an unexpected
  * error, or a 5xx ApiError (a deployment's misconfiguration) — is logged with its detail and a
  * correlation id, and the caller, who may never have authenticated, gets "internal error" and that
  * id only: no message, path or configuration name of the server's reaches them.
  */
 export function answerError(method: string, path: string, err: unknown): Response {
-  if (err instanceof ApiError && err.status < 500) return render(path, err);
+  if (err instanceof ApiError && (err.status < 500 || err.exposed)) return render(path, err);
   const id = crypto.randomUUID();
   const status = err instanceof ApiError ? err.status : 500;
   log.error(err instanceof ApiError ? "request failed" : "unhandled error", {

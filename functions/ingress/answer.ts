@@ -45,7 +45,9 @@ export async function answeringRequest(c: Context<{ Bindings: Env }>, a: Address
 export function eventResponse(a: EventAnswer, mode: "structured" | "binary"): Response {
   if (a.status < 200 || a.status > 299) {
     const headers: Record<string, string> = a.retryAfterSeconds ? { "Retry-After": String(a.retryAfterSeconds) } : {};
-    throw new ApiError(a.status, a.message ?? `answered ${a.status}`, [], {}, headers);
+    // The answer of the transform or the RequestReply itself (its 504 at the timeout, its 503 while
+    // not ready): told as it is, not as a server fault.
+    throw new ApiError(a.status, a.message ?? `answered ${a.status}`, [], {}, headers).exposing();
   }
   if (!a.event) return new Response(null, { status: a.status });
   const wire = mode === "structured" ? encodeStructured(a.event) : encodeBinary(a.event);
