@@ -1,5 +1,6 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
-import { attempt } from "../core/delivery/attempt.js";
+import { attempt, type AttemptOptions } from "../core/delivery/attempt.js";
+import type { Deadlines } from "../core/delivery/deadlines.js";
 import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
 import { maxEventBytes } from "../core/limits.js";
 import { keyRing, type KeyRing } from "../core/identity/keys.js";
@@ -9,10 +10,19 @@ import { standardWebhookHeaders } from "../core/identity/webhook-signature.js";
 import type { Env } from "../functions/env.js";
 import { deliverInternal } from "./objects.js";
 
-/** One attempt a data-plane object makes itself: an RPC to an object of this system, or an HTTP request signed below. */
-export function ownAttempt(env: Env, spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
+/**
+ * One attempt a data-plane object makes itself: an RPC to an object of this system, or an HTTP
+ * request signed below. `opts` (from `ownAttemptOptions`, made once per object) carries the
+ * object's shared deadline timer.
+ */
+export function ownAttempt(env: Env, spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent, opts: AttemptOptions = ownAttemptOptions(env)): Promise<DeliveryOutcome> {
   if (spec.internal && spec.object) return deliverInternal(env, spec.object, spec, event);
-  return attempt(spec, event, { maxReplyBytes: maxEventBytes(env), sign: deliverySigner(env) });
+  return attempt(spec, event, opts);
+}
+
+/** What an object's attempts share: the reply limit, the signer, and (given) the deadline timer. */
+export function ownAttemptOptions(env: Env, deadlines?: Deadlines): AttemptOptions {
+  return { maxReplyBytes: maxEventBytes(env), sign: deliverySigner(env), ...(deadlines ? { deadlines } : {}) };
 }
 
 /**
