@@ -1,5 +1,6 @@
 import type { CloudEvent } from "../core/cloudevents/event.js";
-import { attempt } from "../core/delivery/attempt.js";
+import { attempt, type AttemptOptions } from "../core/delivery/attempt.js";
+import type { Deadlines } from "../core/delivery/deadlines.js";
 import type { AttemptSpec, DeliveryOutcome, OwnerRef } from "../core/delivery/messages.js";
 import { maxEventBytes } from "../core/limits.js";
 import { keyRing, type KeyRing } from "../core/identity/keys.js";
@@ -14,14 +15,20 @@ import { secretValue } from "./secret-values.js";
 
 /**
  * One attempt a data-plane object makes itself: an RPC to an object of this system, or an HTTP
- * request signed below. A destination DESTINATION_POLICY refuses is not called (reconciling keeps
- * such routes out of plans; this catches plans made before the setting changed).
+ * request signed below. `opts` (from `ownAttemptOptions`, made once per object) carries the
+ * object's shared deadline timer. A destination DESTINATION_POLICY refuses is not called
+ * (reconciling keeps such routes out of plans; this catches plans made before the setting changed).
  */
-export function ownAttempt(env: Env, spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent): Promise<DeliveryOutcome> {
+export function ownAttempt(env: Env, spec: AttemptSpec & { object?: OwnerRef }, event: CloudEvent, opts: AttemptOptions = ownAttemptOptions(env)): Promise<DeliveryOutcome> {
   if (spec.internal && spec.object) return deliverInternal(env, spec.object, spec, event);
   const refused = refusedDestination(env, spec);
   if (refused) return Promise.resolve(refused);
-  return attempt(spec, event, { maxReplyBytes: maxEventBytes(env), sign: deliverySigner(env) });
+  return attempt(spec, event, opts);
+}
+
+/** What an object's attempts share: the reply limit, the signer, and (given) the deadline timer. */
+export function ownAttemptOptions(env: Env, deadlines?: Deadlines): AttemptOptions {
+  return { maxReplyBytes: maxEventBytes(env), sign: deliverySigner(env), ...(deadlines ? { deadlines } : {}) };
 }
 
 /**

@@ -28,7 +28,8 @@ import { EventTypeReporter, EVENT_TYPES_SCHEMA } from "./eventtype-reporter.js";
 import { ArchiveReplay } from "./archive-replay.js";
 import { SenderGuard } from "./sender.js";
 import type { Sender } from "../core/identity/policy.js";
-import { ownAttempt } from "./delivery-signer.js";
+import { ownAttempt, ownAttemptOptions } from "./delivery-signer.js";
+import { Deadlines } from "../core/delivery/deadlines.js";
 import { placedOwner } from "./objects.js";
 import { Meter, Sql } from "./sql.js";
 
@@ -83,10 +84,12 @@ export abstract class Dispatcher extends DurableObject<Env> implements LedgerHos
     this.counters = new Counters(new SqlCounterStore(this.db), () => this.owner.name, () => this.meter.rowsWritten, (job) => this.commits.run(job));
     const store = new SqlLedgerStore(this.db);
     this.senders = new SenderGuard(env);
+    // Made once: the reply limit, the signer, and one deadline timer for every attempt of the object.
+    const attemptOptions = ownAttemptOptions(env, new Deadlines());
     this.outbound = new Outbound({
       queues: { delivery: env.DELIVERY_QUEUE, deadLetter: env.DEAD_LETTER_QUEUE }, options: outboxOptions(env), owner: () => this.owner.name,
       clock: this.clock, commits: this.commits, effects: this.effects, ledger: () => this.ledger, route: (uid) => this.route(uid),
-      attempt: (spec, event) => ownAttempt(env, spec, event), subrequests: subrequestLimit(env), meter: this.meter,
+      attempt: (spec, event) => ownAttempt(env, spec, event, attemptOptions), subrequests: subrequestLimit(env), meter: this.meter,
     });
     this.outbox = this.outbound.outbox;
     this.ledger = new Ledger(store, this.outbox, this.outbound.timer, this, this.counters, ledgerOptions(env),

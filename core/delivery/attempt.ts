@@ -2,6 +2,7 @@ import { compact, type CloudEvent } from "../cloudevents/event.js";
 import { encodeBinary, encodeStructured } from "../cloudevents/encode.js";
 import { isCloudEventMessage, parseMessage } from "../cloudevents/http.js";
 import { traceFields } from "../cloudevents/trace.js";
+import type { Deadlines } from "./deadlines.js";
 import type { Limiter } from "./limiter.js";
 import type { AttemptSpec, DeliveryOutcome } from "./messages.js";
 import { ERROR_DATA_BYTES, parseRetryAfterMs } from "./policy.js";
@@ -26,6 +27,8 @@ export interface AttemptOptions {
    * body sent; called when the spec has `auth`. A failure fails the attempt with its message.
    */
   sign?: (spec: AttemptSpec, event: CloudEvent, body: Uint8Array | null) => Promise<Record<string, string>>;
+  /** The timer attempts' deadlines share (an object's, or a consumer invocation's); a timer each without. */
+  deadlines?: Deadlines;
 }
 
 /**
@@ -41,13 +44,14 @@ export interface AttemptOptions {
  */
 export async function attempt(spec: AttemptSpec, event: CloudEvent, opts: AttemptOptions): Promise<DeliveryOutcome> {
   const wire = spec.format === "json" ? encodeStructured(event) : encodeBinary(event);
-  const headers = new Headers(wire.headers);
-  if (spec.hop === "subscriber") headers.set("Prefer", "reply");
-  headers.set("Kn-Namespace", spec.namespace);
+  // A plain record: fetch makes its Headers once (a Headers here and another in fetch cost twice).
+  const headers: Record<string, string> = { ...wire.headers };
+  if (spec.hop === "subscriber") headers.Prefer = "reply";
+  headers["Kn-Namespace"] = spec.namespace;
   const base = { id: spec.id, gen: spec.gen, ...traceFields(event) };
   if (spec.auth && opts.sign) {
     try {
-      for (const [k, v] of Object.entries(await opts.sign(spec, event, wire.body))) headers.set(k, v);
+      Object.assign(headers, await opts.sign(spec, event, wire.body));
     } catch (e) {
       const text = `could not authenticate the delivery: ${(e as Error).message}`;
       return { ...base, ok: false, error: text, errorData: enc.encode(text) };
@@ -56,14 +60,20 @@ export async function attempt(spec: AttemptSpec, event: CloudEvent, opts: Attemp
   const init: RequestInit = { method: "POST", headers, body: wire.body as Uint8Array<ArrayBuffer> | null, redirect: "manual" };
   const release = spec.internal || !opts.connections ? undefined : await opts.connections.acquire();
   try {
-    // A timer cleared as soon as the attempt ends: AbortSignal.timeout() would keep one alive for the
-    // whole timeout, and a Durable Object making thousands of attempts a minute would run out of timers.
+    // On the shared deadline timer (./deadlines.ts) or a timer of its own, forgotten as soon as the
+    // attempt ends: AbortSignal.timeout() would keep a timer alive for the whole timeout.
     const abort = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const onTimeout = () => {
       timedOut = true;
       abort.abort();
-    }, spec.timeoutMs);
+    };
+    let stop: () => void;
+    if (opts.deadlines) stop = opts.deadlines.add(Date.now() + spec.timeoutMs, onTimeout);
+    else {
+      const timer = setTimeout(onTimeout, spec.timeoutMs);
+      stop = () => clearTimeout(timer);
+    }
     try {
       let res: Response;
       try {
@@ -81,7 +91,7 @@ export async function attempt(spec: AttemptSpec, event: CloudEvent, opts: Attemp
       const { bytes, truncated } = await readAtMost(res, Math.max(limit, ERROR_DATA_BYTES)).catch(() => ({ bytes: new Uint8Array(0), truncated: false }));
       return classify(spec, base, res, bytes, truncated, limit);
     } finally {
-      clearTimeout(timer);
+      stop();
     }
   } finally {
     release?.();
@@ -126,6 +136,10 @@ function classifyReply(base: Base, res: Response, bytes: Uint8Array, truncated: 
 /** Reads at most `max` bytes of a response body, reporting whether more was left unread. */
 export async function readAtMost(res: Response, max: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   if (!res.body) return { bytes: new Uint8Array(0), truncated: false };
+  // A body of declared length within the limit is read in one call (the runtime frames it by that
+  // length); a chunked or longer one through a reader that stops at the limit.
+  const declared = res.headers.get("content-length");
+  if (declared !== null && Number(declared) <= max) return { bytes: new Uint8Array(await res.arrayBuffer()), truncated: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

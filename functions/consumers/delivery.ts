@@ -1,5 +1,6 @@
 import { attempt, type InternalFetch } from "../../core/delivery/attempt.js";
 import { Budget, CONSUMER_BUDGET_MS, subrequestLimit } from "../../core/delivery/budget.js";
+import { Deadlines } from "../../core/delivery/deadlines.js";
 import { IO_RESERVED_CONNECTIONS, Limiter, PLATFORM_CONNECTIONS } from "../../core/delivery/limiter.js";
 import type { DeliveryMessage, DeliveryOutcome } from "../../core/delivery/messages.js";
 import { decodeMessage, QUEUE_BATCH_MESSAGES } from "../../core/delivery/wire.js";
@@ -52,7 +53,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
     }
   });
   const claims = new Claims(env, deadline, decoded.filter((d): d is DeliveryMessage => d !== undefined));
-  const opts = { maxReplyBytes: maxEventBytes(env), internal, sign: deliverySigner(env) };
+  const opts = { maxReplyBytes: maxEventBytes(env), internal, sign: deliverySigner(env), deadlines: new Deadlines() };
   const byOwner = new Map<string, { msg: DeliveryMessage; acks: Message<unknown>[]; outcomes: DeliveryOutcome[] }>();
   const carried: Message<unknown>[] = [];
   const settleBudgeted = new Set<string>();

@@ -3,16 +3,29 @@
 // deliveries waiting for a connection slot in a consumer batch outlived their lease, the object sent
 // them again, and the consumer still sent its copy. Now a consumer claims each delivery right before
 // its attempt, and a claimed delivery is the consumer's until its batch ends.
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Api, broker, trigger, uniqueNs } from "../support/api.js";
 import { binaryHeaders } from "../support/emit.js";
+import { startPlatform, type Platform } from "../support/platform.js";
 import { sinkPool } from "../support/sink.js";
 
-const p = inject("platform");
-const api = new Api({ ...p, logs: () => "", stop: async () => {}, kill9: async () => {} });
 const V1 = "eventing.knative.dev/v1";
 const sink = sinkPool(afterEach);
 const EVENTS = 200;
+
+// A platform of its own: its queue consumer spends a minute on this subscriber's batches, and the
+// shared platform's other tests would wait behind them (locally one consumer batch runs at a time).
+let platform: Platform;
+let api: Api;
+let p: { url: string; token: string; port: number };
+beforeAll(async () => {
+  platform = await startPlatform();
+  api = new Api(platform);
+  p = platform;
+}, 180_000);
+afterAll(async () => {
+  await platform?.stop();
+});
 
 describe("a slow, healthy subscriber", () => {
   it(`gets each of ${EVENTS} events posted at once exactly once (3 s answers, PT5S timeout, retry 3)`, { timeout: 300_000 }, async () => {
