@@ -6,6 +6,7 @@
 import { isRetryable, retryDelayMs } from "../../core/delivery/policy.js";
 import type { DeliveryOutcome } from "../../core/delivery/messages.js";
 import { log } from "../../core/log.js";
+import { redactUrl } from "../../core/redact.js";
 import { traceFields } from "../../core/cloudevents/trace.js";
 import { flowControlled, MAX_THROTTLES } from "./gate.js";
 import { errorJson, hopTarget } from "./hop.js";
@@ -44,7 +45,8 @@ export function fail(s: LedgerState, rec: Rec, o: DeliveryOutcome, now: number):
     return;
   }
   const reason = rec.hop === "dls" ? "dead-letter-failed" : "retries-exhausted";
-  const detail = `${attempts} attempt(s) to ${dest} failed; last: ${o.error ?? `HTTP ${o.status}`}`;
+  // Stored in the drops list and /stats: the destination's secrets stay out (core/redact.ts).
+  const detail = `${attempts} attempt(s) to ${redactUrl(dest)} failed; last: ${o.error ?? `HTTP ${o.status}`}`;
   // Kept rather than dropped: with Knative's error extensions, as a dead-letter sink would get it.
   const kept = rec.hop === "dls" ? payload(s, rec) : payload(s, { ...rec, hop: "dls", error: errorJson(dest, o) });
   if (kept && s.host.keepDeadLetter?.(rec, kept, { ...(o.status !== undefined ? { status: o.status } : {}), reason, detail, attempts }, now)) {

@@ -2,6 +2,7 @@
 // it sends. Nothing here reads storage or changes state, so the state machine's modules share them.
 import type { CloudEvent } from "../../core/cloudevents/event.js";
 import { toBase64 } from "../../core/base64.js";
+import { redactUrl } from "../../core/redact.js";
 import { ERROR_DATA_BYTES } from "../../core/delivery/policy.js";
 import type { DeliveryOutcome, Hop } from "../../core/delivery/messages.js";
 import type { RoutePlan, Target } from "../../core/resources/plan.js";
@@ -24,5 +25,6 @@ export function hopEvent(row: Pick<DeliveryRow, "hop" | "error">, event: CloudEv
 /** Knative's error extensions of a failed delivery, as the row keeps them for its dead-letter hop. */
 export function errorJson(dest: string, o: DeliveryOutcome): string {
   const data = o.errorData && o.errorData.length ? toBase64(o.errorData.subarray(0, ERROR_DATA_BYTES)) : undefined;
-  return JSON.stringify({ dest, code: o.status ?? 500, ...(data ? { data } : {}) });
+  // knativeerrordest reaches dead-letter sinks and the kept dead letters' list: a secret in the URL stays out.
+  return JSON.stringify({ dest: redactUrl(dest), code: o.status ?? 500, ...(data ? { data } : {}) });
 }

@@ -10,6 +10,7 @@ import { traceFields } from "../../core/cloudevents/trace.js";
 import { dataPlaneStub, deliverInternal } from "../../durable-objects/objects.js";
 import type { Env } from "../env.js";
 import { deliverySigner } from "../identity.js";
+import { refusedDestination } from "../../durable-objects/delivery-signer.js";
 import { Claims } from "./claims.js";
 
 /** Subrequests an attempt may make: one fetch, or (to another object) a partition lookup and a publish per partition. */
@@ -85,7 +86,8 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env, 
         return;
       }
       const t0 = now();
-      const outcome = msg.internal && msg.object ? await deliverInternal(env, msg.object, msg, event) : await attempt(msg, event, opts);
+      // DESTINATION_POLICY again here: a plan made before the setting changed may still name a refused address.
+      const outcome = msg.internal && msg.object ? await deliverInternal(env, msg.object, msg, event) : refusedDestination(env, msg) ?? await attempt(msg, event, opts);
       outcome.latencyMs = now() - t0;
       group.acks.push(m);
       group.outcomes.push(outcome);

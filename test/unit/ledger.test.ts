@@ -136,6 +136,19 @@ describe("ledger: outcomes", () => {
     expect(f.store.rowCount() + f.store.batches().length).toBe(0);
   });
 
+  it("names the failed destination with its secrets hidden, in knativeerrordest and in the drop's detail", async () => {
+    const secret = "https://hooks.slack.example/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXXabcDEF123?token=s3cr3t";
+    const policy = { retry: 0, backoffPolicy: "linear" as const, backoffDelayMs: 0, timeoutMs: 1000, format: "binary" as const };
+    const f = ledgerFixture([route("a", { subscriber: { url: secret }, deadLetter: { url: "http://dls.test/" }, policy }), route("b", { subscriber: { url: secret }, policy })]);
+    await f.job(() => f.ledger.record(ev("e1"), 254, ["a", "b"], T0));
+    const [da, db] = f.transport.take();
+    await f.job(() => f.ledger.settle([f.transport.outcome(da!, { ok: false, status: 500 }), f.transport.outcome(db!, { ok: false, status: 500 })], T0 + 1));
+    const [dl] = f.transport.take();
+    expect(String(dl!.event.attrs.knativeerrordest)).toMatch(/^https:\/\/hooks\.slack\.example\/services\//);
+    expect(String(dl!.event.attrs.knativeerrordest)).not.toMatch(/s3cr3t|XXXXXXXXXXXXXXXXXXXXXXXXabcDEF123/);
+    expect(f.db.t.drops[0]!.detail).not.toMatch(/s3cr3t|XXXXXXXXXXXXXXXXXXXXXXXXabcDEF123/);
+  });
+
   it("keeps an event as a dead letter when there is no dead-letter sink, or drops it (logged and counted) when keeping is off", async () => {
     const policy = { retry: 0, backoffPolicy: "linear" as const, backoffDelayMs: 0, timeoutMs: 1000, format: "binary" as const };
     const kept = ledgerFixture([route("a", { policy })], { keep: true });
